@@ -93,7 +93,8 @@ def test_rollup_quarter_year_and_fiscal_year() -> None:
     """
     s = monthly(list(range(1, 13)))
     q = rollup(s, "quarter", "sum")
-    assert q.iloc[0] == 6 and q.iloc[3] == 33
+    assert q.iloc[0] == 6
+    assert q.iloc[3] == 33
     assert rollup(s, "year", "sum").iloc[0] == 78
     fy = rollup(s, "fiscal_year", "sum", fiscal_year_start=4)
     assert fy.to_dict() == {pd.Timestamp("2023-04-01"): 6.0, pd.Timestamp("2024-04-01"): 72.0}
@@ -126,7 +127,8 @@ def test_change_band_zero_base_and_partial() -> None:
     band = change_vs_previous(s, "band", band=(95, 110))
     assert band["verdict"].tolist() == ["good", "bad"]
     zero = change_vs_previous(monthly([0, 5]))
-    assert zero["abs_change"].iloc[1] == 5 and math.isnan(zero["pct_change"].iloc[1])
+    assert zero["abs_change"].iloc[1] == 5
+    assert math.isnan(zero["pct_change"].iloc[1])
     flags = partial_mask(s.index, "month", dt.date(2024, 2, 10))
     partial = change_vs_previous(s, partial=flags)
     assert partial["verdict"].iloc[1] == "partial"
@@ -141,10 +143,12 @@ def test_change_vs_last_year_month_and_iso_week() -> None:
     """
     s = pd.Series([50.0, 60.0], index=pd.to_datetime(["2023-03-01", "2024-03-01"]))
     yoy = change_vs_last_year(s, "month")
-    assert yoy["abs_change"].iloc[1] == 10 and yoy["pct_change"].iloc[1] == 20
+    assert yoy["abs_change"].iloc[1] == 10
+    assert yoy["pct_change"].iloc[1] == 20
     w = pd.Series([40.0, 30.0], index=pd.to_datetime(["2023-01-02", "2024-01-01"]))
     wy = change_vs_last_year(w, "week")
-    assert wy["abs_change"].iloc[1] == -10 and wy["pct_change"].iloc[1] == -25
+    assert wy["abs_change"].iloc[1] == -10
+    assert wy["pct_change"].iloc[1] == -25
 
 
 def test_rolling_mean_and_cumulative_to_date() -> None:
@@ -154,7 +158,8 @@ def test_rolling_mean_and_cumulative_to_date() -> None:
     mean within month 5, 6, 4. Ratio MTD: (1/2, 1/2) → 1/2 then 2/4.
     """
     r = rolling_mean(daily([1, 3, 5]), 2)
-    assert math.isnan(r.iloc[0]) and r.iloc[1:].tolist() == [2.0, 4.0]
+    assert math.isnan(r.iloc[0])
+    assert r.iloc[1:].tolist() == [2.0, 4.0]
     s = daily([5, 7, 4], start="2024-01-30")
     assert cumulative_to_date(s, "month").tolist() == [5, 12, 4]
     assert cumulative_to_date(s, "year").tolist() == [5, 12, 16]
@@ -178,8 +183,10 @@ def test_trend_exact_line_and_flat_noise() -> None:
     """
     line = monthly([2 + 3 * t for t in range(6)])
     result = trend(line)
-    assert result.slope == pytest.approx(3) and result.intercept == pytest.approx(2)
-    assert result.ci_low == pytest.approx(3) and result.verdict == "rising"
+    assert result.slope == pytest.approx(3)
+    assert result.intercept == pytest.approx(2)
+    assert result.ci_low == pytest.approx(3)
+    assert result.verdict == "rising"
     noisy = monthly([10, 12] * 6)
     assert trend(noisy).verdict == "flat"
     assert trend(monthly([5, 4, 3, 2.5])).verdict == "falling"
@@ -216,7 +223,8 @@ def test_robust_z_by_hand() -> None:
     assert len(found) == 1
     row = found.iloc[0]
     assert row["period_start"] == pd.Timestamp("2024-06-01")
-    assert row["expected"] == 12 and row["score"] == pytest.approx(0.6745 * 18)
+    assert row["expected"] == 12
+    assert row["score"] == pytest.approx(0.6745 * 18)
     assert row["side"] == "above"
 
 

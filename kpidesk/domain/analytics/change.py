@@ -46,7 +46,7 @@ def _compare(
     base = ref.abs().where(ref != 0)
     pct_change = 100.0 * abs_change / base
     out = pd.DataFrame({"value": value, "reference": ref, "abs_change": abs_change, "pct_change": pct_change})
-    verdicts = [_verdict(v, c, direction, band) for v, c in zip(value.to_numpy(), abs_change.to_numpy())]
+    verdicts = [_verdict(v, c, direction, band) for v, c in zip(value.to_numpy(), abs_change.to_numpy(), strict=False)]
     out["verdict"] = verdicts
     if partial is not None:
         # a partial period is never compared as if it were complete
@@ -96,8 +96,8 @@ def change_vs_last_year(
     idx = pd.DatetimeIndex(series.index)
     if freq is Frequency.WEEK:
         iso = idx.isocalendar()
-        keys = list(zip(iso["year"].to_numpy(), iso["week"].to_numpy()))
-        lookup = dict(zip(keys, series.to_numpy()))
+        keys = list(zip(iso["year"].to_numpy(), iso["week"].to_numpy(), strict=False))
+        lookup = dict(zip(keys, series.to_numpy(), strict=False))
         ref_values = [lookup.get((year - 1, week), np.nan) for year, week in keys]
     else:
         earlier = idx - pd.DateOffset(years=1)
