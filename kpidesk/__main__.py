@@ -1,0 +1,3 @@
+from kpidesk.cli.main import main
+
+raise SystemExit(main())

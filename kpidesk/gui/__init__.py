@@ -1,0 +1,1 @@
+"""kpidesk.gui."""

@@ -1,0 +1,325 @@
+"""Opening a workspace: engine, pragmas, checks, lock, migrations, transactions.
+
+Everything SQLite-specific stays in this module; the rest of the code sees a
+``Database`` with a SQLAlchemy engine, ORM sessions and a raw DB-API
+connection for bulk paths. A PostgreSQL URL gives the same object (team
+workspace); its schema version lives in ``kpidesk_meta`` instead of
+``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, SQLModel
+
+from kpidesk.errors import DatabaseError, ReadOnlyError
+from kpidesk.storage import migrations
+from kpidesk.storage.lock import WriterLock
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x4B504944  # "KPID": marks a SQLite file as a kpidesk workspace
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+def strip_password(url: str) -> str:
+    """The URL with any password removed, safe to show or remember."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.password is None:
+        return url
+    return parsed.set(password=None).render_as_string(hide_password=False)
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+class Database:
+    """An open workspace. Build it with :func:`open_database`."""
+
+    def __init__(self, engine: Engine, *, path: Path | None, read_only: bool, user: str,
+                 lock: WriterLock | None = None, read_only_reason: str = "") -> None:
+        self.engine = engine
+        self.path = path
+        self.read_only = read_only
+        self.read_only_reason = read_only_reason
+        self.user = user
+        self._lock = lock
+
+    # -- identity -------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return strip_password(self.engine.url.render_as_string(hide_password=False))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name if self.path else self.url
+
+    # -- access ---------------------------------------------------------
+    def session(self) -> Session:
+        """An ORM session for small edits (caller commits)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    def require_writable(self) -> None:
+        if self.read_only:
+            reason = self.read_only_reason or "it was opened read-only"
+            raise ReadOnlyError(f"{self.display_name} cannot be changed: {reason}.")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A SQLAlchemy Core connection inside one transaction (commit on success)."""
+        self.require_writable()
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def raw(self, *, write: bool = False) -> Iterator[Any]:
+        """The raw DB-API connection for bulk paths; with ``write`` a transaction
+        that commits on success and rolls back whole on any error."""
+        if write:
+            self.require_writable()
+        pooled = self.engine.raw_connection()
+        try:
+            dbapi = pooled.driver_connection
+            if write:
+                if self.is_sqlite:
+                    dbapi.execute("BEGIN IMMEDIATE")
+                try:
+                    yield dbapi
+                except BaseException:
+                    dbapi.rollback()
+                    raise
+                dbapi.commit()
+            else:
+                yield dbapi
+                if self.is_sqlite and dbapi.in_transaction:
+                    dbapi.rollback()
+        finally:
+            pooled.close()
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return _get_version(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- version bookkeeping ----------------------------------------------------
+def _get_version(conn: Connection) -> int:
+    if conn.dialect.name == "sqlite":
+        return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    if not inspect(conn).has_table("kpidesk_meta"):
+        return 0
+    value = conn.execute(text("SELECT value FROM kpidesk_meta WHERE key = 'schema_version'")).scalar()
+    return int(value or 0)
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        return
+    conn.execute(text("CREATE TABLE IF NOT EXISTS kpidesk_meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)"))
+    conn.execute(text("DELETE FROM kpidesk_meta WHERE key = 'schema_version'"))
+    conn.execute(text("INSERT INTO kpidesk_meta (key, value) VALUES ('schema_version', :v)"), {"v": str(version)})
+
+
+# -- SQLite specifics ---------------------------------------------------------
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, read_only: bool) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    if not read_only:
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def check_sqlite_file(path: Path) -> None:
+    """Refuse, without writing, a file that is not a usable SQLite database."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a kpidesk database.")
+    size = path.stat().st_size
+    if size == 0:
+        raise DatabaseError(f"{path.name} is empty (0 bytes); it is not a kpidesk database.")
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if not header.startswith(SQLITE_HEADER):
+        raise DatabaseError(f"{path.name} is not a SQLite database (its first bytes are not a SQLite header).")
+    if len(header) < 100:
+        raise DatabaseError(f"{path.name} is truncated ({size} bytes): the SQLite header is incomplete.")
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id not in (0, APPLICATION_ID):
+        raise DatabaseError(
+            f"{path.name} is a SQLite database of another application (application id {app_id:#x}), "
+            "not a kpidesk workspace."
+        )
+
+
+def _sqlite_url(path: Path, read_only: bool) -> str:
+    if read_only:
+        return f"sqlite:///file:{path.as_posix()}?mode=ro&uri=true"
+    return f"sqlite:///{path.as_posix()}"
+
+
+def backup_sqlite(source: Path | sqlite3.Connection, dest: Path, *, pages: int = -1) -> Path:
+    """A consistent copy made with SQLite's online backup API (never a file copy)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    src = source if isinstance(source, sqlite3.Connection) else sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        out = sqlite3.connect(tmp)
+        try:
+            src.backup(out, pages=pages)
+        finally:
+            out.close()
+    finally:
+        if src is not source:
+            src.close()
+    tmp.replace(dest)
+    return dest
+
+
+def _database_user(engine: Engine) -> str:
+    if engine.dialect.name == "sqlite":
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (containers)
+            return "local"
+    with engine.connect() as conn:
+        return str(conn.execute(text("SELECT current_user")).scalar())
+
+
+def open_database(target: str | Path, *, read_only: bool = False, create: bool = True,
+                  backup_dir: Path | None = None, migrate: bool = True) -> Database:
+    """Open (and if needed create or upgrade) the workspace at a path or URL.
+
+    Raises ``DatabaseLockedError`` when another kpidesk process has the file
+    open for writing (callers may retry with ``read_only=True``), and
+    ``DatabaseError`` for a file that is newer than this app, not SQLite,
+    damaged, or of another application. Nothing is written to a file that
+    fails a check.
+    """
+    target = str(target)
+    if is_url(target) and not target.startswith("sqlite"):
+        return _open_server(target, read_only=read_only, migrate=migrate)
+    if target.startswith("sqlite"):
+        database = make_url(target).database or ""
+        if database in ("", ":memory:"):
+            raise DatabaseError("kpidesk needs a database file, not an in-memory database.")
+        target = database
+    path = Path(target).expanduser().resolve()
+    check_sqlite_file(path)
+    if not path.exists():
+        if read_only or not create:
+            raise DatabaseError(f"{path} does not exist.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    lock: WriterLock | None = None
+    if not read_only:
+        lock = WriterLock(path)
+        lock.acquire()
+    try:
+        engine = create_engine(_sqlite_url(path, read_only), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, read_only))
+        db = Database(engine, path=path, read_only=read_only, user=_database_user(engine), lock=lock,
+                      read_only_reason="it was opened read-only" if read_only else "")
+        _check_and_migrate(db, backup_dir=backup_dir, migrate=migrate)
+    except OperationalError as exc:
+        if lock is not None:
+            lock.release()
+        raise DatabaseError(f"{path.name} cannot be opened: {exc.orig}.") from exc
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return db
+
+
+def _open_server(url: str, *, read_only: bool, migrate: bool) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise DatabaseError(f"kpidesk works with SQLite files and PostgreSQL, not {parsed.get_backend_name()}.")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "A PostgreSQL workspace needs the 'team' extra: pip install 'kpidesk[team]'."
+        ) from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed, connect_args={"connect_timeout": 5}, pool_pre_ping=True)
+    try:
+        db = Database(engine, path=None, read_only=read_only, user=_database_user(engine))
+    except OperationalError as exc:
+        raise DatabaseError(f"Cannot reach the team workspace at {strip_password(url)}: {exc.orig}".strip()) from exc
+    _check_and_migrate(db, backup_dir=None, migrate=migrate and not read_only)
+    return db
+
+
+def _check_and_migrate(db: Database, *, backup_dir: Path | None, migrate: bool) -> None:
+    with db.engine.connect() as conn:
+        version = _get_version(conn)
+        tables = set(inspect(conn).get_table_names())
+    if version > migrations.LATEST:
+        raise DatabaseError(
+            f"{db.display_name} was written by a newer kpidesk (schema {version}; this app knows "
+            f"{migrations.LATEST}). Update kpidesk to open it; the file was not changed."
+        )
+    if version == 0 and tables - {"kpidesk_meta", "sqlite_sequence"}:
+        if "measurement" not in tables or "kpi" not in tables:
+            raise DatabaseError(f"{db.display_name} is a database of another application, not a kpidesk workspace.")
+    if version == migrations.LATEST:
+        return
+    if db.read_only or not migrate:
+        if version == 0:
+            raise DatabaseError(f"{db.display_name} is not initialised and is open read-only.")
+        raise DatabaseError(
+            f"{db.display_name} needs an upgrade (schema {version} -> {migrations.LATEST}) and is open read-only."
+        )
+    if version == 0:
+        with db.engine.begin() as conn:
+            SQLModel.metadata.create_all(conn)
+            _set_version(conn, migrations.LATEST)
+        return
+    if db.path is not None:
+        from kpidesk.paths import backups_dir
+
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        dest = (backup_dir or backups_dir()) / f"{db.path.stem}.before-v{migrations.LATEST}.{stamp}.db"
+        backup_sqlite(db.path, dest)
+        log.info("backed up %s to %s before migrating", db.path, dest)
+    with db.engine.begin() as conn:
+        for step_version in migrations.pending(version):
+            migrations.STEPS[step_version](conn)
+        _set_version(conn, migrations.LATEST)

@@ -1,0 +1,94 @@
+"""Bulk paths for measurements: one ``executemany`` transaction in, pandas out.
+
+The ORM costs ~50x on these paths, so they go through the raw DB-API
+connection. The upsert statement is plain SQL understood by SQLite (>= 3.24)
+and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kpidesk.storage.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# (kpi_id, period_start 'YYYY-MM-DD', frequency, segment, value, numerator, denominator, note)
+MeasurementRow = tuple[int, str, str, str, float | None, float | None, float | None, str]
+
+SERIES_COLUMNS = ["period_start", "segment", "value", "numerator", "denominator"]
+
+
+def _upsert_sql(param: str) -> str:
+    p = param
+    return (
+        "INSERT INTO measurement (kpi_id, period_start, frequency, segment, value, numerator, denominator,"
+        " note, source, import_batch_id, data_source_id, version, created_at, updated_at, updated_by)"
+        f" VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {p}, {p}, {p})"
+        " ON CONFLICT (kpi_id, period_start, segment) DO UPDATE SET"
+        " value = excluded.value, numerator = excluded.numerator, denominator = excluded.denominator,"
+        " note = excluded.note, frequency = excluded.frequency, source = excluded.source,"
+        " import_batch_id = excluded.import_batch_id, data_source_id = excluded.data_source_id,"
+        " version = measurement.version + 1, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    )
+
+
+def param_style(dbapi: Any) -> str:
+    return "?" if type(dbapi).__module__.startswith("sqlite3") else "%s"
+
+
+def upsert_rows(dbapi: Any, rows: Iterable[MeasurementRow], *, source: str, user: str,
+                import_batch_id: int | None = None, data_source_id: int | None = None) -> None:
+    """Upsert rows on an open write transaction (the caller owns commit/rollback)."""
+    now: Any = dt.datetime.now(dt.UTC)
+    if param_style(dbapi) == "?":  # SQLite keeps UTC as naive text, as SQLAlchemy's DateTime does
+        now = now.replace(tzinfo=None).isoformat(sep=" ")
+    extra = (source, import_batch_id, data_source_id, now, now, user)
+    cur = dbapi.cursor()
+    cur.executemany(_upsert_sql(param_style(dbapi)), (row + extra for row in rows))
+    cur.close()
+
+
+def bulk_upsert(db: Database, rows: Iterable[MeasurementRow], *, source: str,
+                import_batch_id: int | None = None, data_source_id: int | None = None) -> None:
+    """Upsert many measurements in one transaction: all rows land, or none do."""
+    with db.raw(write=True) as dbapi:
+        upsert_rows(dbapi, rows, source=source, user=db.user, import_batch_id=import_batch_id,
+                    data_source_id=data_source_id)
+
+
+def read_series(db: Database, kpi_id: int, *, start: dt.date | None = None, end: dt.date | None = None,
+                segments: Sequence[str] | None = ("",)) -> pd.DataFrame:
+    """One KPI's values as a DataFrame (period_start as datetime64, sorted).
+
+    ``segments=("",)`` (default) reads the totals; ``None`` reads every segment.
+    """
+    import pandas as pd
+
+    with db.raw() as dbapi:
+        p = param_style(dbapi)
+        sql = ("SELECT period_start, segment, value, numerator, denominator FROM measurement"
+               f" WHERE kpi_id = {p}")
+        params: list[Any] = [kpi_id]
+        if start is not None:
+            sql += f" AND period_start >= {p}"
+            params.append(start.isoformat())
+        if end is not None:
+            sql += f" AND period_start <= {p}"
+            params.append(end.isoformat())
+        if segments is not None:
+            sql += f" AND segment IN ({', '.join([p] * len(segments))})"
+            params.extend(segments)
+        sql += " ORDER BY segment, period_start"
+        cur = dbapi.cursor()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        cur.close()
+    frame = pd.DataFrame.from_records(rows, columns=SERIES_COLUMNS, coerce_float=True)
+    frame["period_start"] = pd.to_datetime(frame["period_start"].astype(str), format="ISO8601")
+    for column in ("value", "numerator", "denominator"):
+        frame[column] = frame[column].astype("float64")
+    return frame
