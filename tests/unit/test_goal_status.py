@@ -31,9 +31,10 @@ GOAL = Goal("signups", GoalKind.INCREASE_TO, D(2026, 1, 1), D(2026, 12, 31), tar
 EXPECTED_JUNE = 181 / 365
 
 
-def monthly(values: list[float], first: dt.date = D(2025, 12, 1)) -> list[tuple[dt.date, float]]:
+def monthly(values: list[float]) -> list[tuple[dt.date, float]]:
+    """Monthly values from December 2025 on."""
     out = []
-    year, month = first.year, first.month
+    year, month = 2025, 12
     for value in values:
         out.append((D(year, month, 1), float(value)))
         month += 1
