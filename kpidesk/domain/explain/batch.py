@@ -72,6 +72,8 @@ class KpiSpec:
     formula: Callable[[dict[str, float]], float] | None = None
     inputs: tuple[str, ...] = ()
     input_labels: Mapping[str, str] = field(default_factory=dict)
+    # The same formula over arrays (optional): one call for all Shapley points.
+    vectorised: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
 
     @property
     def scale(self) -> float:
@@ -342,12 +344,19 @@ def _explain_one(spec, *, by_key, total_rows, cols, breakdowns, notes, window, b
                     v = _total_value(by_key[name], ti, cols, w, ratio=ratio_kpi[name]) if name in by_key else None
                     if v is not None:
                         values[w][name] = v
-            att = shapley_attribution(spec.formula, spec.inputs, values[0], values[1])
+            att = shapley_attribution(spec.formula, spec.inputs, values[0], values[1],
+                                      vectorised=spec.vectorised)
             breakdowns = [*breakdowns, make_breakdown(att, spec.unit, currency=currency,
                                                       input_units={k: by_key[k].unit for k in spec.inputs
                                                                    if k in by_key},
                                                       input_labels=dict(spec.input_labels))]
+            stored = (base, current)
             base, current = att.base_value, att.current_value
+            if any(v is not None and not math.isclose(v, f, rel_tol=5e-3, abs_tol=1e-12)
+                   for v, f in zip(stored, (base, current), strict=True)):
+                # e.g. a "last" KPI whose inputs roll up by sum or ratio over the period.
+                notes.append(f"The stored {spec.name} differs from its formula over the period's "
+                             "inputs; the attribution explains the formula's value.")
         except KpideskError as err:
             notes.append(str(err))
     if base is None or current is None:

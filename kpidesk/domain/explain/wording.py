@@ -16,6 +16,11 @@ MINUS = "\u2212"
 # after the value ("Pro plan", "paid channel").
 SELF_NAMING_KINDS = frozenset({"region", "country", "market", "city", "geo", "segment", "team"})
 
+PREFIX_CURRENCIES = frozenset({"$", "£", "US$", "A$", "C$"})
+
+# ISO codes stored on a KPI, shown as the symbol a PM writes.
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹", "": "€"}
+
 UNIT_SUFFIX = {
     "months": " months",
     "days": " days",
@@ -77,6 +82,10 @@ def format_amount(value: float, unit: str, *, signed: bool = False, change: bool
     """A value or a change in the KPI's unit: ``"41,300 €"``, ``"+0.6 pp"``, ``"12.5 %"``."""
     number = format_number(value, signed=signed)
     if unit == "currency":
+        # "$41,300" and "£41,300" lead with the symbol; "41,300 €" / "41,300 CHF" trail it.
+        if currency in PREFIX_CURRENCIES:
+            sign = number[0] if number[0] in (MINUS, "+") else ""
+            return f"{sign}{currency}{number[len(sign):]}"
         return f"{number} {currency}"
     if unit == "percent":
         return f"{number} pp" if change else f"{number} %"
@@ -99,3 +108,8 @@ def format_relative(value: float | None) -> str:
     if round(value * 1000) < 0:
         return MINUS + text
     return ("+" + text) if round(value * 1000) > 0 else text
+
+
+def currency_symbol(code: str) -> str:
+    """``"EUR"`` → ``"€"``; an unknown code is shown as itself; no code means €."""
+    return CURRENCY_SYMBOLS.get(code.strip().upper(), code.strip())
