@@ -42,7 +42,11 @@ def strip_password(url: str) -> str:
         return url
     if parsed.password is None:
         return url
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    from sqlalchemy.engine import URL
+
+    bare = URL.create(parsed.drivername, username=parsed.username, host=parsed.host, port=parsed.port,
+                      database=parsed.database, query=parsed.query)
+    return bare.render_as_string(hide_password=False)
 
 
 def is_url(target: str) -> bool:
@@ -113,6 +117,8 @@ class Database:
                 yield dbapi
                 if self.is_sqlite and dbapi.in_transaction:
                     dbapi.rollback()
+                elif not self.is_sqlite:
+                    dbapi.rollback()
         finally:
             pooled.close()
 
@@ -155,6 +161,11 @@ def _set_version(conn: Connection, version: int) -> None:
 
 # -- SQLite specifics ---------------------------------------------------------
 def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, read_only: bool) -> None:
+    # Take transaction control away from the sqlite3 module (which does not
+    # BEGIN before DDL, so a failed migration would be half-applied) and give
+    # it to SQLAlchemy's "begin" event below: every transaction, DDL included,
+    # is then atomic.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
@@ -185,6 +196,24 @@ def check_sqlite_file(path: Path) -> None:
             f"{path.name} is a SQLite database of another application (application id {app_id:#x}), "
             "not a kpidesk workspace."
         )
+    # Look inside through a read-only connection before anything may write
+    # (switching to WAL alone rewrites the header).
+    try:
+        con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        try:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path.name} cannot be read as a SQLite database ({exc}).") from exc
+    if version > migrations.LATEST:
+        raise DatabaseError(
+            f"{path.name} was written by a newer kpidesk (schema {version}; this app knows "
+            f"{migrations.LATEST}). Update kpidesk to open it; the file was not changed."
+        )
+    if version == 0 and app_id == 0 and tables - {"sqlite_sequence"} and not {"kpi", "measurement"} <= tables:
+        raise DatabaseError(f"{path.name} is a database of another application, not a kpidesk workspace.")
 
 
 def _sqlite_url(path: Path, read_only: bool) -> str:
@@ -252,6 +281,7 @@ def open_database(target: str | Path, *, read_only: bool = False, create: bool =
     try:
         engine = create_engine(_sqlite_url(path, read_only), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, read_only))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         db = Database(engine, path=path, read_only=read_only, user=_database_user(engine), lock=lock,
                       read_only_reason="it was opened read-only" if read_only else "")
         _check_and_migrate(db, backup_dir=backup_dir, migrate=migrate)
