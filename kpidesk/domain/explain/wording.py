@@ -78,9 +78,13 @@ def format_number(value: float, *, signed: bool = False, digits: int = 3) -> str
 
 
 def format_amount(value: float, unit: str, *, signed: bool = False, change: bool = False,
-                  currency: str = "€") -> str:
-    """A value or a change in the KPI's unit: ``"41,300 €"``, ``"+0.6 pp"``, ``"12.5 %"``."""
-    number = format_number(value, signed=signed)
+                  currency: str = "€", digits: int | None = None) -> str:
+    """A value or a change in the KPI's unit: ``"41,300 €"``, ``"+0.6 pp"``, ``"12.5 %"``.
+
+    Changes get three significant figures, levels four (a level of 169,900
+    must not read 170,000 next to a change of −30,100).
+    """
+    number = format_number(value, signed=signed, digits=digits or (3 if change else 4))
     if unit == "currency":
         # "$41,300" and "£41,300" lead with the symbol; "41,300 €" / "41,300 CHF" trail it.
         if currency in PREFIX_CURRENCIES:
