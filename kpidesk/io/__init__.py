@@ -1,1 +1,1 @@
-"""kpidesk.io."""
+"""Spreadsheet import (readers, layout detection, value parsing). API described below once complete."""

@@ -1,0 +1,175 @@
+"""Parse a (pre-flighted) file into a :class:`~kpidesk.io.grid.Workbook`.
+
+This is the code that runs inside the sandbox child (``kpidesk.io.sandbox``);
+it can also be called directly for trusted files. Workbooks go through
+python-calamine (xlsx, xlsm, xls, ods); small xlsx/xlsm files get a second,
+cell-level pass with openpyxl for what calamine does not report: formula cells
+whose result was never saved (files written by tools that do not calculate)
+and percent number formats (a cell showing 12 % holds 0.12).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+
+from kpidesk.io.columns import build_columns
+from kpidesk.io.errors import FileProblem
+from kpidesk.io.grid import SheetGrid, Workbook, a1
+
+#: openpyxl's cell-level pass only runs on files up to this size (it is ~20x slower than calamine).
+DETAIL_MAX_BYTES = 3_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ParseRequest:
+    """What to read: ``format`` as decided by the pre-flight; ``sheets`` None = all."""
+
+    path: str
+    format: str
+    sheets: tuple[str, ...] | None = None
+    detail: bool = True
+    max_field_chars: int = 1_000_000
+    max_columns: int = 16_384
+    max_cells: int = 20_000_000
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def parse_file(request: ParseRequest) -> Workbook:
+    """Read every requested sheet; raise FileProblem for anything the file itself causes."""
+    if request.format == "csv":
+        return _parse_text(request)
+    return _parse_workbook(request)
+
+
+def _parse_workbook(request: ParseRequest) -> Workbook:
+    import python_calamine as calamine
+
+    path = request.path
+    try:
+        book = calamine.CalamineWorkbook.from_path(path)
+    except calamine.PasswordError as exc:
+        raise FileProblem(path, "it is password-protected; remove the password in Excel and try again.",
+                          kind="encrypted") from exc
+    except (calamine.ZipError, calamine.XmlError, calamine.CalamineError) as exc:
+        raise FileProblem(path, f"the file is damaged or not a real {request.format} workbook ({exc}).",
+                          kind="damaged") from exc
+    names = list(book.sheet_names)
+    wanted = names if request.sheets is None else [n for n in names if n in request.sheets]
+    missing = [] if request.sheets is None else [n for n in request.sheets if n not in names]
+    if missing:
+        raise FileProblem(path, f"there is no sheet called {missing[0]!r} (sheets: {', '.join(names)}).",
+                          kind="no_sheet")
+    sheets: list[SheetGrid] = []
+    for name in wanted:
+        try:
+            sheet = book.get_sheet_by_name(name)
+            height, width = sheet.total_height, sheet.total_width
+            if height * width > request.max_cells:
+                raise FileProblem(
+                    path,
+                    f"sheet {name!r} spans {height:,} rows × {width:,} columns, more than the "
+                    f"{request.max_cells:,} cells kpidesk reads (a cell far away, e.g. at XFD1048576?).",
+                    kind="too_many_cells",
+                )
+            rows = sheet.to_python(skip_empty_area=False)
+            merged_raw = sheet.merged_cell_ranges or []
+        except (calamine.ZipError, calamine.XmlError, calamine.CalamineError) as exc:
+            raise FileProblem(path, f"sheet {name!r} is damaged ({exc}).", kind="damaged") from exc
+        n_cols = max((len(r) for r in rows), default=0)
+        grid = SheetGrid(
+            name=name,
+            n_rows=len(rows),
+            n_cols=n_cols,
+            columns=build_columns(rows, n_cols),
+            merged=[(r0, c0, r1, c1) for (r0, c0), (r1, c1) in merged_raw],
+        )
+        del rows
+        sheets.append(grid)
+    workbook = Workbook(path=path, format=request.format, sheets=sheets, sheet_names=names)
+    if request.detail and request.format in {"xlsx", "xlsm"}:
+        if os.path.getsize(path) <= DETAIL_MAX_BYTES:
+            _openpyxl_detail(workbook)
+        else:
+            workbook.warnings.append(
+                "The file is large, so formula cells without a saved result and percent formats were not checked."
+            )
+    return workbook
+
+
+def _openpyxl_detail(workbook: Workbook) -> None:
+    """Formula cells with no cached value → warnings; percent-formatted cells → ``percent_cells``."""
+    import openpyxl
+
+    with warnings.catch_warnings():
+        # openpyxl warns about unsupported extensions, data validation, ...; not the user's concern here.
+        warnings.simplefilter("ignore")
+        try:
+            book = openpyxl.load_workbook(workbook.path, read_only=True, data_only=False, keep_links=False)
+        except Exception as exc:  # noqa: BLE001 - calamine read it; the detail pass is optional
+            workbook.warnings.append(f"Formula and number-format checks were skipped ({type(exc).__name__}).")
+            return
+        try:
+            for grid in workbook.sheets:
+                if grid.name not in book.sheetnames:
+                    continue
+                sheet = book[grid.name]
+                missing: list[str] = []
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if not hasattr(cell, "column") or cell.value is None:
+                            continue
+                        r, c = cell.row - 1, cell.column - 1
+                        if cell.data_type == "f":
+                            if grid.cell(r, c) is None:
+                                missing.append(a1(r, c))
+                        elif cell.data_type == "n" and "%" in (cell.number_format or ""):
+                            grid.percent_cells.add((r, c))
+                if missing:
+                    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                    grid.warnings.append(
+                        f"Sheet {grid.name!r}: {len(missing)} formula cell(s) ({shown}) have no saved result; "
+                        "the file was written by a tool that does not calculate formulas, so these values are "
+                        "missing. Open and save the file in Excel or LibreOffice to compute them."
+                    )
+        finally:
+            book.close()
+
+
+def _parse_text(request: ParseRequest) -> Workbook:
+    from kpidesk.io.columns import build_column
+    from kpidesk.io.text_files import TextProblem, decode, parse_rows, sniff_decimal, sniff_delimiter
+
+    path = request.path
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        decoded = decode(data)
+        del data
+        text = decoded.text
+        if "\x00" in text[:100_000]:
+            raise TextProblem("it contains binary data (NUL characters), not text; is it really a CSV file?",
+                              "binary")
+        delimiter = request.extra.get("delimiter") or sniff_delimiter(
+            text, prefer_tab=path.lower().endswith((".tsv", ".tab"))
+        )
+        rows = parse_rows(text, delimiter, max_field=request.max_field_chars, max_columns=request.max_columns)
+    except TextProblem as exc:
+        raise FileProblem(path, exc.problem, kind=exc.kind) from exc
+    del text
+    decimal = request.extra.get("decimal") or sniff_decimal(rows[:500], delimiter)
+    n_cols = max((len(r) for r in rows), default=0)
+    if len(rows) * n_cols > request.max_cells:
+        raise FileProblem(path, f"it has {len(rows):,} rows × {n_cols:,} columns, more than the "
+                          f"{request.max_cells:,} cells kpidesk reads.", kind="too_many_cells")
+    if any(len(r) != n_cols for r in rows):
+        rows = [r + [""] * (n_cols - len(r)) for r in rows]
+    columns = [build_column(cells) for cells in zip(*rows, strict=True)] if rows else []
+    name = os.path.splitext(os.path.basename(path))[0]
+    grid = SheetGrid(name=name, n_rows=len(rows), n_cols=n_cols, columns=columns, decimal=decimal)
+    workbook = Workbook(path=path, format="csv", sheets=[grid], sheet_names=[name],
+                        encoding=decoded.encoding, delimiter=delimiter)
+    if decoded.warning:
+        workbook.warnings.append(decoded.warning)
+    return workbook
