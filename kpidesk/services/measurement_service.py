@@ -184,14 +184,16 @@ class MeasurementService:
             if column not in frame.columns:
                 raise ValidationError(f"The values to record lack the '{column}' column.")
         n = len(frame)
+        problems: dict[int, str] = {}
+        refuse = lambda mask, _frame, reason: self._collect(problems, mask, reason)  # noqa: E731
         kpis = {k.id: k for k in self._all_kpis()}
         kpi_ids = frame["kpi_id"].to_numpy()
         unknown = ~np.isin(kpi_ids, np.fromiter(kpis, dtype=np.int64, count=len(kpis)))
-        self._refuse(unknown, frame, lambda i: f"KPI #{kpi_ids[i]} does not exist")
+        refuse(unknown, frame, lambda i: f"KPI #{kpi_ids[i]} does not exist")
         values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype="float64")
-        self._refuse(~np.isfinite(values), frame, lambda i: f"'{frame['value'].iloc[i]}' is not a number")
+        refuse(~np.isfinite(values), frame, lambda i: f"'{frame['value'].iloc[i]}' is not a number")
         starts = pd.to_datetime(frame["period_start"], errors="coerce", format="mixed")
-        self._refuse(starts.isna().to_numpy(), frame,
+        refuse(starts.isna().to_numpy(), frame,
                      lambda i: f"'{frame['period_start'].iloc[i]}' is not a date")
         normalised = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         frequencies = np.empty(n, dtype=object)
@@ -201,7 +203,7 @@ class MeasurementService:
                 continue
             low, high = bounds(kpi.unit, kpi.min_value, kpi.max_value)
             bad = mask & (((values < low) if low is not None else False) | ((values > high) if high is not None else False))
-            self._refuse(bad, frame, lambda i, k=kpi: f"{k.name}: {domain_problem(values[i], k.unit, k.min_value, k.max_value)}")
+            refuse(bad, frame, lambda i, k=kpi: f"{k.name}: {domain_problem(values[i], k.unit, k.min_value, k.max_value)}")
             normalised[mask] = period_starts(starts[mask], kpi.frequency).to_numpy()
             frequencies[mask] = kpi.frequency
         segments = frame["segment"].fillna("").astype(str).tolist() if "segment" in frame else [""] * n
@@ -210,7 +212,8 @@ class MeasurementService:
         dens = self._optional_numbers(frame, "denominator")
         iso = normalised.dt.strftime("%Y-%m-%d").tolist()
         duplicated = pd.DataFrame({"k": kpi_ids, "p": iso, "s": segments}).duplicated(keep=False).to_numpy()
-        self._refuse(duplicated, frame, lambda i: f"KPI #{kpi_ids[i]} has two values for {iso[i]} {segments[i]}".rstrip())
+        refuse(duplicated, frame, lambda i: f"KPI #{kpi_ids[i]} has two values for {iso[i]} {segments[i]}".rstrip())
+        self._raise_problems(problems)
         return list(zip(kpi_ids.astype(int).tolist(), iso, frequencies.tolist(), segments,
                         values.tolist(), nums, dens, notes, strict=True))
 
@@ -224,13 +227,20 @@ class MeasurementService:
         return [None if math.isnan(x) else x for x in numbers.tolist()]
 
     @staticmethod
-    def _refuse(mask: Any, frame: pd.DataFrame, reason: Any) -> None:
+    def _collect(problems: dict[int, str], mask: Any, reason: Any) -> None:
+        """Remember the first reason each row is refused for (checks run vectorised)."""
         import numpy as np
 
-        positions = np.flatnonzero(mask)
-        if len(positions) == 0:
+        for position in np.flatnonzero(mask)[:1000].tolist():
+            if position not in problems:
+                problems[position] = reason(position)
+
+    @staticmethod
+    def _raise_problems(problems: dict[int, str]) -> None:
+        if not problems:
             return
-        shown = "; ".join(f"row {p + 1}: {reason(p)}" for p in positions[:5])
+        positions = sorted(problems)
+        shown = "; ".join(f"row {p + 1}: {problems[p]}" for p in positions[:5])
         more = f" (and {len(positions) - 5} more)" if len(positions) > 5 else ""
         raise ValidationError(f"{len(positions)} value(s) refused, nothing was written. {shown}{more}.")
 
