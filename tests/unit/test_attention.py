@@ -87,6 +87,10 @@ def test_anomalies_only_in_the_latest_period() -> None:
     assert items[0].kind is AttentionKind.ANOMALY
     assert items[0].reason == "unusual value 99 in Oct 2026, expected about 130. Tracking outage?"
     assert items[0].product == "Mobile"
+    # with two products sharing a key, the anomaly's product picks the KPI
+    two = [KpiSnapshot(SIGNUPS, months([5, 6, 7], last=D(2026, 9, 1)), product="Web"), *snaps]
+    matched = attention_list([], two, TODAY, anomalies=[Anomaly("signups", D(2026, 10, 1), 99, product="Mobile")])
+    assert [(i.kind, i.product) for i in matched] == [(AttentionKind.ANOMALY, "Mobile")]
 
 
 def test_attention_list_collects_and_sorts() -> None:
@@ -103,7 +107,7 @@ def test_attention_list_collects_and_sorts() -> None:
         KpiSnapshot(SIGNUPS, series, product="Web"),
         KpiSnapshot(CHURN, months([2.9, 4.2]), RagThresholds(Direction.DOWN, 3, 5), product="Web"),
     ]
-    items = attention_list([ev, on_track], snaps, TODAY)
+    items = attention_list([ev, on_track], snaps, TODAY, product_of_goal={7: "Web"})
     kinds = [(i.kind, i.severity) for i in items]
     # at-risk goal (3) first; then amber threshold (2) before the bad move (2)
     assert kinds == [(AttentionKind.GOAL, 3), (AttentionKind.THRESHOLD, 2), (AttentionKind.MOVE, 2)]

@@ -83,16 +83,18 @@ class Anomaly:
 _GOAL_SEVERITY = {GoalStatus.BEHIND: 2, GoalStatus.AT_RISK: 3, GoalStatus.OVERDUE: 3}
 
 
-def goal_items(evaluations: Iterable[GoalEvaluation], product_of: dict[str, str] | None = None) -> list[AttentionItem]:
+def goal_items(evaluations: Iterable[GoalEvaluation], product_of_goal: dict[int, str] | None = None
+               ) -> list[AttentionItem]:
     """One item per goal that is behind, at risk or overdue; the reason is the status reason."""
     items = []
     for ev in evaluations:
         severity = _GOAL_SEVERITY.get(ev.status)
         if severity is None:
             continue
+        product = (product_of_goal or {}).get(ev.goal.id, "") if ev.goal.id is not None else ""
         items.append(AttentionItem(
             AttentionKind.GOAL, severity, ev.title, f"{ev.status.label}. {ev.reason}",
-            ev.kpi.key, (product_of or {}).get(ev.kpi.key, ""), ev.goal.id,
+            ev.kpi.key, product, ev.goal.id,
         ))
     return items
 
@@ -143,18 +145,26 @@ def kpi_items(snapshot: KpiSnapshot, today: dt.date, *, move_threshold: float = 
 
 
 def anomaly_items(anomalies: Iterable[Anomaly], snapshots: Sequence[KpiSnapshot]) -> list[AttentionItem]:
-    """Anomalies that fall in their KPI's latest period (older ones are history, not news)."""
-    latest = {}
-    info = {}
+    """Anomalies that fall in their KPI's latest period (older ones are history, not news).
+
+    An anomaly is matched to its KPI by (product, key); one without a product
+    matches the first KPI with that key.
+    """
+    latest: dict[tuple[str, str], dt.date] = {}
+    info: dict[tuple[str, str], KpiSnapshot] = {}
     for snap in snapshots:
         points = sorted_series(snap.series)
-        if points:
-            latest[snap.kpi.key] = points[-1][0]
-        info[snap.kpi.key] = snap
+        for key in ((snap.product, snap.kpi.key), ("", snap.kpi.key)):
+            if key in info:
+                continue
+            info[key] = snap
+            if points:
+                latest[key] = points[-1][0]
     items = []
     for an in anomalies:
-        snap = info.get(an.kpi_key)
-        if snap is None or latest.get(an.kpi_key) != an.period:
+        key = (an.product, an.kpi_key)
+        snap = info.get(key)
+        if snap is None or latest.get(key) != an.period:
             continue
         expected = "" if an.expected is None else f", expected about {an.expected:,.4g}"
         note = f" {an.note}" if an.note else ""
@@ -173,10 +183,10 @@ def attention_list(
     *,
     anomalies: Iterable[Anomaly] = (),
     move_threshold: float = 0.2,
+    product_of_goal: dict[int, str] | None = None,
 ) -> list[AttentionItem]:
     """All attention items, most severe first (module docstring)."""
-    product_of = {s.kpi.key: s.product for s in snapshots}
-    items = goal_items(evaluations, product_of)
+    items = goal_items(evaluations, product_of_goal)
     for snap in snapshots:
         items.extend(kpi_items(snap, today, move_threshold=move_threshold))
     items.extend(anomaly_items(anomalies, snapshots))
