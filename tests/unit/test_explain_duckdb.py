@@ -138,7 +138,8 @@ def test_duckdb_recomputation_agrees_on_100k_rows() -> None:
            "b1": WINDOW.comparison[1]}
     additive = con.execute(SQL_ADDITIVE.format(**fmt)).df()
     ratio = con.execute(SQL_RATIO.format(**fmt)).df()
-    assert len(additive) > 2_000 and len(ratio) > 2_000
+    assert len(additive) > 2_000
+    assert len(ratio) > 2_000
 
     checked = 0
     for (kpi, kind), sql in additive.groupby(["kpi", "kind"]):
@@ -150,7 +151,8 @@ def test_duckdb_recomputation_agrees_on_100k_rows() -> None:
         for row in sql.itertuples(index=False):
             s = mine[row.segment]
             assert abs(s.change - row.contribution) <= 1e-9 * size
-            assert s.share is not None and math.isclose(s.share, row.share, rel_tol=1e-9, abs_tol=1e-12)
+            assert s.share is not None
+            assert math.isclose(s.share, row.share, rel_tol=1e-9, abs_tol=1e-12)
             assert s.status.value == row.status
             checked += 1
         assert abs(sum(s.change for s in dec.segments) - dec.change) <= 1e-9 * size
