@@ -220,6 +220,10 @@ def test_no_data_and_not_started() -> None:
     ev = evaluate_goal(later, SIGNUPS, [], D(2026, 5, 10))
     assert ev.status is GoalStatus.ON_TRACK
     assert "Starts on 2026-06-01" in ev.reason
+    # with data before the start, the baseline is named (May = 125 for a June start)
+    ev = evaluate_goal(later, SIGNUPS, monthly([100, 105, 110, 115, 120, 125]), D(2026, 5, 20))
+    assert ev.status is GoalStatus.ON_TRACK
+    assert ev.reason == "Starts on 2026-06-01 from a baseline of 125; goal reach ≥ 160."
 
 
 def test_relative_target_on_zero_baseline_is_reported_not_raised() -> None:

@@ -223,9 +223,10 @@ def evaluate_goal(
             f"vs the goal ({goal_words}). Record it to close the goal.",
         )
 
+    if today < goal.start:
+        base = "" if goal.baseline_value is None else f" from a baseline of {goal.baseline_value:,.4g}"
+        return result(GoalStatus.ON_TRACK, f"Starts on {goal.start.isoformat()}{base}; goal {goal_words}.")
     if latest is None:
-        if today < goal.start:
-            return result(GoalStatus.ON_TRACK, f"Starts on {goal.start.isoformat()}; no value yet.")
         return result(
             GoalStatus.AT_RISK,
             f"No value recorded for {kpi.name}, so progress towards the goal ({goal_words}) is unknown.",
