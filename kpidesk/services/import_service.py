@@ -1,0 +1,598 @@
+"""Importing spreadsheets: read → records → mapping → plan (dry run) → one-transaction write → rollback.
+
+The GUI wizard and ``kpidesk import`` drive the same calls::
+
+    service = ImportService(workspace.db, workspace.catalog)
+    plan = service.plan("tracker.xlsx", product="Acme")        # nothing written
+    plan = service.replan(plan, {"Sign ups": decision})        # user edits the mapping
+    result = service.apply(plan)                               # one transaction
+    service.rollback(result.batch_id)                          # exact undo
+
+The write (:meth:`ImportService.apply`) is one database transaction holding
+the KPIs and products the import creates, the ``import_batch`` record (file
+name, SHA-256, sheets, mapping, counts), one ``import_overwrite`` row per value
+it replaced (old value, note, numerator, denominator, source, batch), and the
+upserts. A crash or a kill at any moment leaves all of it or none of it.
+
+Rollback puts every replaced value back from ``import_overwrite`` and deletes
+the values the batch inserted (rows still carrying its ``import_batch_id``
+and ``source = 'import'``: a value someone re-recorded by hand afterwards is
+kept). KPIs and products the import created are removed when nothing else
+uses them. A batch whose values a later import replaced is refused until
+that later batch is rolled back: undo happens newest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kpidesk.domain.catalog import Catalog, load_catalog
+from kpidesk.domain.enums import Provenance
+from kpidesk.errors import NotFoundError, ValidationError
+from kpidesk.io.mapping import (
+    CATALOG,
+    CUSTOM,
+    IGNORE,
+    KpiRef,
+    LabelDecision,
+    decisions_from_json,
+    decisions_to_json,
+    guess_unit,
+    header_signature,
+    suggest,
+)
+from kpidesk.io.plan import INSERT, UPDATE, ImportPlan, NewKpi, TargetKpi, build_plan, standardise_records
+from kpidesk.progress import Progress, check_cancelled
+from kpidesk.services.changes import Changes
+from kpidesk.storage.db import Database
+from kpidesk.storage.measurements import param_style, upsert_rows
+from kpidesk.storage.models import Kpi, Product, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+WRITE_CHUNK = 20_000  # rows per executemany call between progress reports / cancel checks
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """One row of ``kpidesk imports list``."""
+
+    id: int
+    file_name: str
+    sha256: str
+    sheet: str
+    layout: str
+    product: str
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    status: str
+    created_at: dt.datetime | str
+    created_by: str
+    rolled_back_at: dt.datetime | str | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :meth:`ImportService.apply` did. ``batch_id`` is None when nothing changed."""
+
+    batch_id: int | None
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    message: str
+    changes: Changes = field(default_factory=Changes)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _now_sql(dbapi: Any) -> Any:
+    now = dt.datetime.now(dt.UTC)
+    if param_style(dbapi) == "?":  # SQLite keeps UTC as naive text, as SQLAlchemy's DateTime does
+        return now.replace(tzinfo=None).isoformat(sep=" ")
+    return now
+
+
+def _sql_value(dbapi: Any, value: Any) -> Any:
+    sqlite = param_style(dbapi) == "?"
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    if sqlite and isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+    if sqlite and isinstance(value, dt.date):
+        return value.isoformat()
+    if sqlite and isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _insert_row(dbapi: Any, table: str, fields: Mapping[str, Any]) -> int:
+    """INSERT one row on the raw connection (inside the caller's transaction); its new id."""
+    p = param_style(dbapi)
+    names = [k for k in fields if k != "id"]
+    sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) RETURNING id")
+    cur = dbapi.cursor()
+    cur.execute(sql, [_sql_value(dbapi, fields[k]) for k in names])
+    new_id = int(cur.fetchone()[0])
+    cur.close()
+    return new_id
+
+
+class ImportService:
+    def __init__(self, db: Database, catalog: Catalog | None = None) -> None:
+        self._db = db
+        self._catalog = catalog or load_catalog()
+
+    # -- reading ----------------------------------------------------------------
+    def read_records(self, path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
+                     layout: str | None = None, progress: Progress | None = None,
+                     sandbox: bool = True) -> tuple[pd.DataFrame, str, list[str]]:
+        """(records, layout, warnings) of a file, via the readers of :mod:`kpidesk.io`."""
+        from kpidesk.io import records as reader_records
+
+        return reader_records.read_records(path, sheets=sheets, layout=layout, progress=progress,
+                                           sandbox=sandbox)
+
+    # -- planning -----------------------------------------------------------------
+    def plan(self, path: str | os.PathLike[str], *, product: str | int | None = None,
+             sheets: Sequence[str] | None = None, layout: str | None = None,
+             decisions: Mapping[str, LabelDecision] | None = None, progress: Progress | None = None,
+             sandbox: bool = True) -> ImportPlan:
+        """The dry run of importing ``path`` (nothing is written)."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise NotFoundError(f"There is no file {path}.")
+        records, found_layout, warnings = self.read_records(path, sheets=sheets, layout=layout,
+                                                            progress=progress, sandbox=sandbox)
+        check_cancelled(progress)
+        plan = self.plan_records(records, product=product, file_name=os.path.basename(path), file_path=path,
+                                 sha256=file_sha256(path), layout=found_layout, decisions=decisions)
+        plan.warnings[:0] = warnings
+        return plan
+
+    def replan(self, plan: ImportPlan, decisions: Mapping[str, LabelDecision],
+               records: pd.DataFrame | None = None) -> ImportPlan:
+        """The same file planned again with some label decisions changed by the user."""
+        merged = {**plan.decisions, **{label: _as_user(d) for label, d in decisions.items()}}
+        if records is None:
+            return self.plan(plan.file_path, product=plan.default_product or None, sheets=plan.sheets or None,
+                             layout=plan.layout or None, decisions=merged)
+        return self.plan_records(records, product=plan.default_product or None, file_name=plan.file_name,
+                                 file_path=plan.file_path, sha256=plan.sha256, layout=plan.layout,
+                                 decisions=merged)
+
+    def plan_records(self, records: pd.DataFrame, *, product: str | int | None = None, file_name: str = "",
+                     file_path: str = "", sha256: str = "", layout: str = "",
+                     decisions: Mapping[str, LabelDecision] | None = None) -> ImportPlan:
+        """Plan from an already-read records table (see :mod:`kpidesk.io.plan` for its columns)."""
+        rec = standardise_records(records)
+        products = self._products()
+        by_name = {p.name.casefold(): p for p in products}
+        default_name, new_products = self._default_product(product, rec, products)
+        if default_name and default_name.casefold() not in by_name and default_name not in new_products:
+            new_products.append(default_name)
+        named = [p for p in dict.fromkeys(rec["product"].tolist()) if p]
+        canonical: dict[str, str] = {}
+        for name in named:
+            hit = by_name.get(name.strip().casefold())
+            canonical[name] = hit.name if hit else name.strip()
+            if hit is None and name.strip() not in new_products:
+                new_products.append(name.strip())
+        if canonical:
+            rec["product"] = rec["product"].map(lambda p: canonical.get(p, p))
+        involved = list(dict.fromkeys([default_name, *canonical.values()])) if default_name \
+            else list(dict.fromkeys(canonical.values()))
+        product_ids = {name: by_name[name.casefold()].id for name in involved if name.casefold() in by_name}
+        kpis = self._kpis(list(product_ids.values()))
+        refs = [KpiRef(k.key, k.name, tuple(k.aliases), k.unit) for k in kpis]
+        catalog_refs = [KpiRef(e.key, e.name, e.aliases, e.unit.value) for e in self._catalog]
+
+        labels = [x for x in dict.fromkeys(rec["kpi_label"].tolist()) if x]
+        signature = header_signature(labels, layout)
+        remembered = self._remembered(signature)
+        units = _guess_units(rec)
+        suggested = suggest(labels, refs, catalog_refs, units=units, remembered=remembered)
+        for label, decision in (decisions or {}).items():
+            if label in suggested:
+                suggested[label] = decision
+
+        # Targets: every (product, key) pair the records reach.
+        targets: dict[tuple[str, str], TargetKpi] = {}
+        new_kpis: list[NewKpi] = []
+        kpi_by_pk = {(k.product_id, k.key): k for k in kpis}
+        label_freq = _label_frequencies(rec)
+        pairs = rec[["product", "kpi_label"]].drop_duplicates()
+        for product_name, label in pairs.itertuples(index=False):
+            decision = suggested.get(label)
+            if decision is None or decision.action == IGNORE:
+                continue
+            owner = product_name or default_name
+            if not owner:
+                continue
+            key = decision.kpi_key
+            if (owner, key) in targets:
+                continue
+            existing = kpi_by_pk.get((product_ids.get(owner), key))
+            if existing is not None:
+                targets[(owner, key)] = TargetKpi(existing.id, owner, key, existing.name, existing.unit,
+                                                  existing.frequency, existing.min_value, existing.max_value)
+            elif decision.action in (CATALOG, CUSTOM):
+                placeholder = -(len(new_kpis) + 1)
+                if decision.action == CATALOG:
+                    entry = self._catalog.get(decision.catalog_key)
+                    new = NewKpi(placeholder, owner, key, entry.name, entry.unit.value, entry.frequency.value,
+                                 entry.key)
+                    low, high = entry.min_value, entry.max_value
+                else:
+                    freq = label_freq.get(label, "month")
+                    new = NewKpi(placeholder, owner, key, decision.kpi_name or label, decision.unit, freq)
+                    low = high = None
+                new_kpis.append(new)
+                targets[(owner, key)] = TargetKpi(placeholder, owner, key, new.name, new.unit, new.frequency,
+                                                  low, high)
+        real_ids = [t.kpi_id for t in targets.values() if t.kpi_id > 0]
+        existing = self._existing(real_ids)
+        plan = build_plan(rec, suggested, targets, existing, default_product=default_name,
+                          file_name=file_name, file_path=file_path, sha256=sha256, layout=layout,
+                          new_products=new_products, new_kpis=new_kpis)
+        used_products = set(plan.values["product"].tolist()) if len(plan.values) else set()
+        plan.new_products = [p for p in new_products if p in used_products]
+        plan.signature = signature
+        plan.already_imported = self._batches_with_hash(sha256) if sha256 else []
+        if not default_name and not named:
+            plan.warnings.append("No product was given; choose the product these values belong to.")
+        return plan
+
+    def _default_product(self, product: str | int | None, rec: pd.DataFrame,
+                         products: list[Product]) -> tuple[str, list[str]]:
+        if product is not None and str(product).strip():
+            ref = str(product).strip()
+            for p in products:
+                if (ref.isdigit() and p.id == int(ref)) or p.name.casefold() == ref.casefold():
+                    return p.name, []
+            if ref.isdigit():
+                raise NotFoundError(f"There is no product #{ref}; see 'kpidesk product list'.")
+            return ref, [ref]
+        if (rec["product"] != "").all() and len(rec):
+            return "", []
+        live = [p for p in products if not p.archived]
+        if len(live) == 1:
+            return live[0].name, []
+        if not live:
+            raise ValidationError("There is no product yet: name the product to import into (--product NAME).")
+        names = ", ".join(p.name for p in live)
+        raise ValidationError(f"Say which product these values belong to (--product NAME); products: {names}.")
+
+    # -- database reads -------------------------------------------------------------
+    def _products(self) -> list[Product]:
+        from sqlmodel import select
+
+        with self._db.session() as session:
+            return list(session.exec(select(Product)))
+
+    def _kpis(self, product_ids: list[int | None]) -> list[Kpi]:
+        from sqlmodel import select
+
+        ids = [i for i in product_ids if i is not None]
+        if not ids:
+            return []
+        with self._db.session() as session:
+            return list(session.exec(select(Kpi).where(Kpi.product_id.in_(ids))))  # type: ignore[attr-defined]
+
+    def _existing(self, kpi_ids: list[int], dbapi: Any = None) -> pd.DataFrame:
+        """Stored values of these KPIs (all segments) for the plan's comparison."""
+        import pandas as pd
+
+        columns = ["kpi_id", "period_start", "segment", "value", "note", "numerator", "denominator", "source",
+                   "import_batch_id"]
+        if not kpi_ids:
+            return pd.DataFrame(columns=columns)
+
+        def query(con: Any) -> list[tuple]:
+            p = param_style(con)
+            cur = con.cursor()
+            cur.execute(f"SELECT {', '.join(columns)} FROM measurement WHERE kpi_id IN "
+                        f"({', '.join([p] * len(kpi_ids))})", list(kpi_ids))
+            rows = cur.fetchall()
+            cur.close()
+            return rows
+
+        if dbapi is not None:
+            rows = query(dbapi)
+        else:
+            with self._db.raw() as con:
+                rows = query(con)
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        frame["period_start"] = frame["period_start"].astype(str).str.slice(0, 10)
+        frame["note"] = frame["note"].fillna("").astype(str)
+        frame["value"] = pd.to_numeric(frame["value"]).astype("float64")
+        return frame
+
+    def _remembered(self, signature: str) -> dict[str, LabelDecision]:
+        with self._db.raw() as con:
+            cur = con.cursor()
+            cur.execute(f"SELECT mapping FROM mapping_profile WHERE signature = {param_style(con)}", [signature])
+            row = cur.fetchone()
+            cur.close()
+        if row is None:
+            return {}
+        data = row[0] if isinstance(row[0], dict) else json.loads(row[0] or "{}")
+        return decisions_from_json(data.get("decisions", {}))
+
+    def _batches_with_hash(self, sha256: str) -> list[int]:
+        with self._db.raw() as con:
+            cur = con.cursor()
+            cur.execute(f"SELECT id FROM import_batch WHERE sha256 = {param_style(con)} AND status = 'applied'"
+                        " ORDER BY id", [sha256])
+            ids = [int(r[0]) for r in cur.fetchall()]
+            cur.close()
+        return ids
+
+    # -- writing --------------------------------------------------------------------
+    def apply(self, plan: ImportPlan, *, progress: Progress | None = None) -> ImportResult:
+        """Write the plan in one transaction (see the module docstring).
+
+        Values are re-compared with the database inside the transaction, so a
+        value someone changed since the dry run is still recorded exactly.
+        Re-importing a file whose values are all stored already writes nothing
+        and says so.
+        """
+        self._db.require_writable()
+        check_cancelled(progress)
+        rejected = len(plan.rejected)
+        if plan.values.empty or not plan.changes_anything:
+            message = plan.summary()
+            return ImportResult(None, 0, 0, plan.unchanged, rejected, message, Changes.of(message=message))
+        user = self._db.user
+        with self._db.raw(write=True) as dbapi:
+            product_ids, created_products = self._create_products(dbapi, plan)
+            kpi_map, created_kpis = self._create_kpis(dbapi, plan, product_ids)
+            values = plan.values
+            if created_kpis:
+                values = values.assign(kpi_id=values["kpi_id"].map(lambda k: kpi_map.get(k, k)))
+            # Compare again inside the transaction: the database may have changed since the dry run.
+            values = self._reclassify(dbapi, values)
+            counts = values["action"].value_counts()
+            inserted, updated = int(counts.get(INSERT, 0)), int(counts.get(UPDATE, 0))
+            unchanged = len(values) - inserted - updated
+            product_id = product_ids.get(plan.default_product) if plan.default_product else None
+            mapping = {"decisions": decisions_to_json(plan.decisions), "signature": plan.signature,
+                       "created_kpis": created_kpis, "created_products": created_products}
+            batch_id = _insert_row(dbapi, "import_batch", {
+                "file_name": plan.file_name[:500], "file_path": plan.file_path, "sha256": plan.sha256,
+                "sheet": ", ".join(plan.sheets), "layout": plan.layout[:20], "mapping": mapping,
+                "product_id": product_id, "inserted": inserted, "updated": updated, "unchanged": unchanged,
+                "rejected": rejected, "status": "applied", "created_at": utcnow(), "created_by": user,
+                "rolled_back_at": None})
+            self._record_overwrites(dbapi, batch_id, values)
+            changed = values[values["action"] != "unchanged"]
+            rows = list(zip(changed["kpi_id"].astype(int).tolist(), changed["period_start"].tolist(),
+                            changed["frequency"].tolist(), changed["segment"].tolist(),
+                            changed["value"].astype(float).tolist(), [None] * len(changed),
+                            [None] * len(changed), changed["note"].tolist(), strict=True))
+            for start in range(0, len(rows), WRITE_CHUNK):
+                check_cancelled(progress)
+                upsert_rows(dbapi, rows[start:start + WRITE_CHUNK], source=Provenance.IMPORT.value, user=user,
+                            import_batch_id=batch_id)
+                if progress is not None:
+                    progress.report(min(1.0, (start + WRITE_CHUNK) / max(len(rows), 1)),
+                                    f"Writing values {min(start + WRITE_CHUNK, len(rows)):,}/{len(rows):,}")
+            self._remember(dbapi, plan)
+            check_cancelled(progress)
+        kpi_ids = {int(k) for k in changed["kpi_id"].unique()}
+        message = (f"Imported {plan.file_name} as batch #{batch_id}: {inserted:,} new, {updated:,} changed, "
+                   f"{unchanged:,} unchanged, {rejected:,} rejected.")
+        tables = {"measurement", "import_batch"} | ({"kpi"} if created_kpis else set()) \
+            | ({"product"} if created_products else set())
+        return ImportResult(batch_id, inserted, updated, unchanged, rejected, message,
+                            Changes.of(*tables, kpi_ids=kpi_ids, message=message, written=inserted + updated))
+
+    def _reclassify(self, dbapi: Any, values: pd.DataFrame) -> pd.DataFrame:
+        from kpidesk.io.plan import _classify
+
+        real = [int(k) for k in values["kpi_id"].unique() if k > 0]
+        existing = self._existing(real, dbapi)
+        base = values.drop(columns=[c for c in ("old_value", "old_note", "action") if c in values.columns])
+        out = _classify(base, existing)
+        if existing.empty:
+            return out
+        extra = existing[["kpi_id", "period_start", "segment", "numerator", "denominator", "source",
+                          "import_batch_id"]]
+        merged = out.merge(extra, on=["kpi_id", "period_start", "segment"], how="left", sort=False)
+        merged.index = out.index
+        return merged
+
+    def _record_overwrites(self, dbapi: Any, batch_id: int, values: pd.DataFrame) -> None:
+        updates = values[values["action"] == UPDATE]
+        if updates.empty:
+            return
+        p = param_style(dbapi)
+
+        def clean(x: Any) -> Any:
+            return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+        rows = [(batch_id, int(r.kpi_id), r.period_start, r.segment, "update", clean(r.old_value),
+                 clean(r.numerator), clean(r.denominator), r.old_note, clean(r.source) or "",
+                 None if clean(r.import_batch_id) is None else int(r.import_batch_id))
+                for r in updates.itertuples(index=False)]
+        cur = dbapi.cursor()
+        cur.executemany(
+            "INSERT INTO import_overwrite (batch_id, kpi_id, period_start, segment, action, old_value,"
+            " old_numerator, old_denominator, old_note, old_source, old_import_batch_id)"
+            f" VALUES ({', '.join([p] * 11)})", rows)
+        cur.close()
+
+    def _create_products(self, dbapi: Any, plan: ImportPlan) -> tuple[dict[str, int], list[int]]:
+        ids = {p.name: int(p.id) for p in self._products() if p.id is not None}
+        created: list[int] = []
+        for name in plan.new_products:
+            if name in ids:
+                continue
+            fields = Product(name=name[:200], updated_by=self._db.user).model_dump()
+            ids[name] = _insert_row(dbapi, "product", fields)
+            created.append(ids[name])
+        return ids, created
+
+    def _create_kpis(self, dbapi: Any, plan: ImportPlan, product_ids: dict[str, int]) -> tuple[dict[int, int], list[int]]:
+        mapping: dict[int, int] = {}
+        created: list[int] = []
+        for new in plan.new_kpis:
+            fields: dict[str, Any]
+            if new.catalog_key:
+                entry = self._catalog.get(new.catalog_key)
+                fields = {"key": new.key, "name": entry.name, "definition": entry.definition,
+                          "formula_text": entry.formula, "category": entry.category.value,
+                          "stage": entry.stage.value, "unit": entry.unit.value,
+                          "direction": entry.direction.value, "aggregation": entry.aggregation.value,
+                          "frequency": entry.frequency.value, "formula": entry.derived,
+                          "convention": entry.default_convention, "catalog_key": entry.key,
+                          "min_value": entry.min_value, "max_value": entry.max_value,
+                          "aliases": list(entry.aliases)}
+            else:
+                aggregation = "mean" if new.unit in ("percent", "ratio", "score") else "sum"
+                fields = {"key": new.key, "name": new.name[:200], "unit": new.unit, "frequency": new.frequency,
+                          "aggregation": aggregation, "definition": f"Imported from {plan.file_name}."}
+            model = Kpi(product_id=product_ids[new.product], updated_by=self._db.user, **fields)
+            mapping[new.placeholder_id] = _insert_row(dbapi, "kpi", model.model_dump())
+            created.append(mapping[new.placeholder_id])
+        return mapping, created
+
+    def _remember(self, dbapi: Any, plan: ImportPlan) -> None:
+        """Store the label decisions under the header signature for the next file of this layout."""
+        if not plan.signature:
+            return
+        p = param_style(dbapi)
+        payload = json.dumps({"decisions": decisions_to_json(plan.decisions)})
+        now = _now_sql(dbapi)
+        cur = dbapi.cursor()
+        cur.execute(f"UPDATE mapping_profile SET mapping = {p}, layout = {p}, used_at = {p}, updated_at = {p},"
+                    f" version = version + 1 WHERE signature = {p}",
+                    [payload, plan.layout[:20], now, now, plan.signature])
+        if cur.rowcount == 0:
+            cur.execute("INSERT INTO mapping_profile (signature, name, layout, mapping, used_at, version,"
+                        f" created_at, updated_at, updated_by) VALUES ({', '.join([p] * 9)})",
+                        [plan.signature, plan.file_name[:200], plan.layout[:20], payload, now, 1, now, now,
+                         self._db.user])
+        cur.close()
+
+    # -- history and undo ------------------------------------------------------------
+    def batches(self) -> list[BatchInfo]:
+        """Every import, newest first."""
+        with self._db.raw() as con:
+            cur = con.cursor()
+            cur.execute("SELECT b.id, b.file_name, b.sha256, b.sheet, b.layout, COALESCE(p.name, ''), b.inserted,"
+                        " b.updated, b.unchanged, b.rejected, b.status, b.created_at, b.created_by,"
+                        " b.rolled_back_at FROM import_batch b LEFT JOIN product p ON p.id = b.product_id"
+                        " ORDER BY b.id DESC")
+            rows = cur.fetchall()
+            cur.close()
+        return [BatchInfo(*row) for row in rows]
+
+    def rollback(self, batch_id: int, *, progress: Progress | None = None) -> ImportResult:
+        """Undo one applied import exactly (see the module docstring)."""
+        self._db.require_writable()
+        check_cancelled(progress)
+        with self._db.raw(write=True) as dbapi:
+            p = param_style(dbapi)
+            cur = dbapi.cursor()
+            cur.execute(f"SELECT status, file_name, mapping FROM import_batch WHERE id = {p}", [batch_id])
+            row = cur.fetchone()
+            if row is None:
+                raise NotFoundError(f"There is no import #{batch_id}; see 'kpidesk imports list'.")
+            status, file_name, mapping_raw = row
+            if status != "applied":
+                raise ValidationError(f"Import #{batch_id} ({file_name}) was already rolled back.")
+            cur.execute("SELECT DISTINCT o.batch_id FROM import_overwrite o JOIN import_batch b ON b.id = o.batch_id"
+                        f" WHERE o.old_import_batch_id = {p} AND b.status = 'applied' ORDER BY o.batch_id",
+                        [batch_id])
+            later = [int(r[0]) for r in cur.fetchall()]
+            if later:
+                raise ValidationError(
+                    f"Import #{batch_id} ({file_name}) cannot be rolled back yet: import "
+                    f"#{', #'.join(map(str, later))} replaced some of its values. Roll back "
+                    f"#{later[-1]} first (newest first).")
+            cur.execute("SELECT kpi_id, period_start, segment, old_value, old_numerator, old_denominator, old_note,"
+                        f" old_source, old_import_batch_id FROM import_overwrite WHERE batch_id = {p}"
+                        " AND action = 'update'", [batch_id])
+            restores = cur.fetchall()
+            check_cancelled(progress)
+            now = _now_sql(dbapi)
+            cur.executemany(
+                f"UPDATE measurement SET value = {p}, numerator = {p}, denominator = {p}, note = {p}, source = {p},"
+                f" import_batch_id = {p}, version = version + 1, updated_at = {p}, updated_by = {p}"
+                f" WHERE kpi_id = {p} AND period_start = {p} AND segment = {p} AND import_batch_id = {p}"
+                f" AND source = 'import'",
+                [(r[3], r[4], r[5], r[6], r[7] or "manual", r[8], now, self._db.user, r[0], r[1], r[2], batch_id)
+                 for r in restores])
+            restored = len(restores)
+            cur.execute(f"SELECT DISTINCT kpi_id FROM measurement WHERE import_batch_id = {p}", [batch_id])
+            kpi_ids = {int(r[0]) for r in cur.fetchall()} | {int(r[0]) for r in restores}
+            cur.execute(f"DELETE FROM measurement WHERE import_batch_id = {p} AND source = 'import'", [batch_id])
+            deleted = cur.rowcount
+            mapping = mapping_raw if isinstance(mapping_raw, dict) else json.loads(mapping_raw or "{}")
+            for kpi_id in mapping.get("created_kpis", []):
+                cur.execute(f"SELECT count(*) FROM measurement WHERE kpi_id = {p}", [kpi_id])
+                in_use = cur.fetchone()[0]
+                cur.execute(f"SELECT count(*) FROM goal WHERE kpi_id = {p}", [kpi_id])
+                in_use += cur.fetchone()[0]
+                if not in_use:
+                    cur.execute(f"DELETE FROM kpi WHERE id = {p}", [kpi_id])
+            for product_id in mapping.get("created_products", []):
+                cur.execute(f"SELECT count(*) FROM kpi WHERE product_id = {p}", [product_id])
+                if not cur.fetchone()[0]:
+                    cur.execute(f"DELETE FROM product WHERE id = {p}", [product_id])
+            cur.execute(f"UPDATE import_batch SET status = 'rolled_back', rolled_back_at = {p} WHERE id = {p}",
+                        [now, batch_id])
+            cur.close()
+        message = (f"Rolled back import #{batch_id} ({file_name}): {deleted:,} value(s) removed, "
+                   f"{restored:,} restored to their earlier value.")
+        return ImportResult(batch_id, -deleted, restored, 0, 0, message,
+                            Changes.of("measurement", "import_batch", "kpi", kpi_ids=kpi_ids, message=message))
+
+
+def _as_user(decision: LabelDecision) -> LabelDecision:
+    from dataclasses import replace
+
+    return replace(decision, matched_by="user")
+
+
+def _guess_units(rec: pd.DataFrame) -> dict[str, str]:
+    """A unit per label for new custom KPIs, from its values (see :func:`guess_unit`)."""
+    import numpy as np
+
+    out: dict[str, str] = {}
+    has_currency = "currency" in rec.columns
+    for label, group in rec.groupby("kpi_label", sort=False):
+        values = group["value"].to_numpy(dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        currency = bool(has_currency and group["currency"].notna().any() and (group["currency"] != "").any())
+        out[str(label)] = guess_unit(bool(group["is_percent"].any()), currency, bool((finite >= 0).all()))
+    return out
+
+
+def _label_frequencies(rec: pd.DataFrame) -> dict[str, str]:
+    """The most common frequency of each label's periods (month when unknown; half → month)."""
+    out: dict[str, str] = {}
+    known = rec[rec["frequency"].isin(["day", "week", "month", "quarter", "year"])]
+    for label, group in known.groupby("kpi_label", sort=False):
+        out[str(label)] = str(group["frequency"].mode().iloc[0])
+    return out
+
+
+__all__ = ["BatchInfo", "ImportResult", "ImportService", "file_sha256"]
