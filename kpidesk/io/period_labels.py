@@ -18,6 +18,7 @@ year                FY2024, FY 24, 2024          year
 half year           H1 2024, 2024-H2             ``half`` (not a kpidesk
                                                  frequency; caller decides)
 bare month          Jan, January, Mär, janv.     month, needs ``year_hint``
+bare quarter/half   Q3, H1                       needs ``year_hint``
 ==================  ===========================  ==========
 
 Excel serial day numbers: :func:`excel_serial_to_date` for both the 1900
@@ -76,6 +77,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^fy\s*{_YEAR}$"), "fy"),
     (re.compile(r"^(\d{4})$"), "year"),
     (re.compile(rf"^({_MONTH_ALT})\.?$"), "mon"),
+    (re.compile(r"^q([1-4])$"), "q_only"),
+    (re.compile(r"^h([12])$"), "h_only"),
 ]
 
 
@@ -197,6 +200,13 @@ def _build(
         if year_hint is None:
             return PeriodProblem(f"{g[0].title()} has no year; choose the year", month=month)
         return ParsedPeriod(dt.date(year_hint, month, 1), "month")
+    if kind in {"q_only", "h_only"}:
+        number = int(g[0])
+        if year_hint is None:
+            return PeriodProblem(f"{kind[0].upper()}{number} has no year; choose the year")
+        if kind == "q_only":
+            return ParsedPeriod(dt.date(year_hint, 3 * (number - 1) + 1, 1), "quarter")
+        return ParsedPeriod(dt.date(year_hint, 1 if number == 1 else 7, 1), HALF)
     return None
 
 
