@@ -9,3 +9,31 @@ are written on every KPI output so that exports can print them.
 from __future__ import annotations
 
 RECIPE_NAMES = ("events", "transactions", "spend", "survey", "referrals", "releases")
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kpidesk.errors import ValidationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kpidesk.domain.recipes.base import RecipeResult
+
+# canonical input columns of each recipe: (required, optional)
+RECIPE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "events": (("user", "timestamp"), ("event",)),
+    "transactions": (("customer", "date", "amount"), ("cost", "plan")),
+    "spend": (("date", "amount"), ("channel", "new_customers", "conversions")),
+    "survey": (("date", "score"), ("respondent", "question")),
+    "referrals": (("inviter", "sent"), ("invitee", "converted")),
+    "releases": (("feature", "started", "launched"), ()),
+}
+
+
+def get_recipe(name: str) -> Callable[[pd.DataFrame, dict[str, object] | None], RecipeResult]:
+    """The ``run(frame, conventions)`` function of a recipe, by name."""
+    if name not in RECIPE_NAMES:
+        raise ValidationError(f"Unknown recipe {name!r}: use one of {', '.join(RECIPE_NAMES)}.")
+    return importlib.import_module(f"kpidesk.domain.recipes.{name}").run
