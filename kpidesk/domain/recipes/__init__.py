@@ -8,8 +8,6 @@ are written on every KPI output so that exports can print them.
 
 from __future__ import annotations
 
-RECIPE_NAMES = ("events", "transactions", "spend", "survey", "referrals", "releases")
-
 import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -20,6 +18,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kpidesk.domain.recipes.base import RecipeResult
+
+RECIPE_NAMES = ("events", "transactions", "spend", "survey", "referrals", "releases")
 
 # canonical input columns of each recipe: (required, optional)
 RECIPE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
