@@ -168,3 +168,35 @@ def test_80_percent_interval_covers_about_80_percent() -> None:
         assert fc is not None
         hits += fc.low <= values[29] <= fc.high
     assert 0.72 <= hits / trials <= 0.88
+
+
+def test_robust_trend_ignores_an_outlier() -> None:
+    from kpidesk.domain.goals.forecast import fit_robust_trend
+
+    # ten slopes, six of them 1 → b = 1; a = median(0, 0, 0, 0, 36) = 0; MAD of residuals 0 → s = 0
+    line = fit_robust_trend([0, 1, 2, 3, 4], [0, 1, 2, 3, 40])
+    assert line.slope == pytest.approx(1)
+    assert line.intercept == pytest.approx(0)
+    assert line.residual_sd == pytest.approx(0)
+    # least squares: x̄ 2, ȳ 9.2, Sxy = 18.4 + 8.2 + 0 − 6.2 + 61.6 = 82, Sxx = 10 → b = 8.2
+    assert fit_trend([0, 1, 2, 3, 4], [0, 1, 2, 3, 40]).slope == pytest.approx(8.2)
+
+
+def test_one_outage_month_does_not_wreck_a_band_forecast() -> None:
+    # uptime ≈ 99.9 ± 0.03 for two years, one outage month at 70 %: the goal 99.5–100 stays likely
+    rng = random.Random(3)
+    first = period_index(D(2024, 7, 1), Frequency.MONTH)
+    values = [99.9 + rng.gauss(0, 0.03) for _ in range(24)]
+    values[15] = 70.0
+    series = [(period_from_index(first + i, Frequency.MONTH), v) for i, v in enumerate(values)]
+    robust = forecast_to_deadline(series, Frequency.MONTH, D(2026, 12, 31), GoalKind.KEEP_IN_BAND, None,
+                                  band=(99.5, 100.0))
+    ols = forecast_to_deadline(series, Frequency.MONTH, D(2026, 12, 31), GoalKind.KEEP_IN_BAND, None,
+                               band=(99.5, 100.0), method="ols")
+    assert robust is not None
+    assert ols is not None
+    assert robust.probability is not None
+    assert ols.probability is not None
+    assert robust.probability >= 0.9
+    assert ols.probability < 0.5  # least squares is dragged by the outage
+    assert robust.high - robust.low < 1.0

@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kpidesk.domain.enums import Direction
-from kpidesk.domain.goals.model import KpiInfo, Series, sorted_series
+from kpidesk.domain.goals.model import (
+    KpiInfo,
+    Series,
+    num,
+    sorted_series,
+)
 from kpidesk.domain.goals.status import (
     FREQ_ADJECTIVE,
     STALE_PERIODS,
@@ -125,7 +130,7 @@ def kpi_items(snapshot: KpiSnapshot, today: dt.date, *, move_threshold: float = 
                 if prev_rag is not rag:
                     before = f", was {prev_rag.value} in {period_label(points[-2][0], kpi.freq)}"
             add(AttentionKind.THRESHOLD, 3 if rag is Rag.RED else 2,
-                f"{rag.value} at {last:,.4g} in {label} ({snapshot.thresholds.describe()}{before}).")
+                f"{rag.value} at {num(last)} in {label} ({snapshot.thresholds.describe()}{before}).")
 
     if len(points) >= 2:
         prev_day, prev = points[-2]
@@ -140,7 +145,7 @@ def kpi_items(snapshot: KpiSnapshot, today: dt.date, *, move_threshold: float = 
                 verdict = "" if good is None else (" (good)" if good else " (bad)")
                 add(AttentionKind.MOVE, 1 if good else 2,
                     f"{'up' if change > 0 else 'down'} {abs(change):.0%} vs {period_label(prev_day, kpi.freq)} "
-                    f"({prev:,.4g} → {last:,.4g}){verdict}.")
+                    f"({num(prev)} → {num(last)}){verdict}.")
     return items
 
 
@@ -166,11 +171,11 @@ def anomaly_items(anomalies: Iterable[Anomaly], snapshots: Sequence[KpiSnapshot]
         snap = info.get(key)
         if snap is None or latest.get(key) != an.period:
             continue
-        expected = "" if an.expected is None else f", expected about {an.expected:,.4g}"
+        expected = "" if an.expected is None else f", expected about {num(an.expected)}"
         note = f" {an.note}" if an.note else ""
         items.append(AttentionItem(
             AttentionKind.ANOMALY, 2, snap.kpi.name,
-            f"unusual value {an.value:,.4g} in {period_label(an.period, snap.kpi.freq)}{expected}.{note}",
+            f"unusual value {num(an.value)} in {period_label(an.period, snap.kpi.freq)}{expected}.{note}",
             an.kpi_key, snap.product or an.product,
         ))
     return items

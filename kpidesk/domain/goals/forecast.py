@@ -1,11 +1,16 @@
 """Forecast to the deadline: where the KPI's own trend puts it on the due date.
 
-Model: an ordinary least-squares line ``y = a + b·x`` through the last
-``window`` values, ``x`` being the period number (months count as equal steps
-whatever their length). Its prediction for period ``x_h`` has the standard
-error ``s · √(1 + 1/n + (x_h − x̄)² / Sxx)``, where ``s² = SSE / (n − 2)`` is the
-residual variance: the spread of the data around its trend plus the
-uncertainty of the line itself, which grows the further the deadline lies.
+Model: a straight line ``y = a + b·x`` through the last ``window`` values,
+``x`` being the period number (months count as equal steps whatever their
+length). By default the line is robust (Theil–Sen: ``b`` = median of the
+pairwise slopes, ``a`` = median of ``y − b·x``; spread ``s = 1.4826 · MAD`` of
+the residuals), because KPI histories carry outliers — one outage month at
+70 % uptime would otherwise tilt the line and blow up the interval. With
+``method="ols"`` it is ordinary least squares (``s² = SSE / (n − 2)``); for
+normal noise both agree. The prediction for period ``x_h`` has the standard
+error ``s · √(1 + 1/n + (x_h − x̄)² / Sxx)``: the spread of the data around its
+trend plus the uncertainty of the line itself, which grows the further the
+deadline lies.
 
 The predictive distribution is taken as normal with that standard error,
 widened by ``t₀.₉(n − 2) / z₀.₉`` so that short histories (few degrees of
@@ -24,12 +29,20 @@ import math
 from dataclasses import dataclass
 
 from kpidesk.domain.enums import Direction, Frequency, GoalKind
-from kpidesk.domain.goals.model import Series, direction_of, meets, sorted_series
+from kpidesk.domain.goals.model import (
+    Series,
+    direction_of,
+    meets,
+    num,
+    sorted_series,
+)
 from kpidesk.domain.periods import period_label, period_start
 
 Z80 = 1.2815515655446004  # z such that Φ(z) = 0.9: the 80 % two-sided interval
 MIN_POINTS = 3  # a line and a residual spread need at least three values
-DEFAULT_WINDOW = 24
+#: Values used for the trend, by frequency: about two years, three months of days.
+WINDOWS = {Frequency.DAY: 90, Frequency.WEEK: 52, Frequency.MONTH: 24, Frequency.QUARTER: 12, Frequency.YEAR: 10}
+MAD_TO_SD = 1.4826  # MAD × this estimates σ for normal noise
 
 # one-sided 0.9 quantiles of Student's t by degrees of freedom (1..30); above 30 ≈ normal
 _T90 = [
@@ -121,6 +134,40 @@ def fit_trend(xs: list[float], ys: list[float]) -> TrendLine:
     return TrendLine(intercept, slope, n, x_mean, sxx, residual_sd)
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def fit_robust_trend(xs: list[float], ys: list[float]) -> TrendLine:
+    """Theil–Sen line through ``(xs, ys)`` with a MAD-based spread.
+
+    ``b = median((yⱼ − yᵢ)/(xⱼ − xᵢ))`` over pairs with ``xᵢ ≠ xⱼ``;
+    ``a = median(y − b·x)``; ``s = 1.4826 · median(|r − median(r)|)`` of the
+    residuals ``r = y − a − b·x``.
+    Example: (0, 0), (1, 1), (2, 2), (3, 3), (4, 40): of the ten pairwise slopes
+    six are 1 → b = 1, a = median(0, 0, 0, 0, 36) = 0; residuals 0, 0, 0, 0, 36
+    → MAD 0 → s = 0. Least squares would give b = 8.2.
+    """
+    n = len(xs)
+    slopes = [
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for i in range(n)
+        for j in range(i + 1, n)
+        if xs[j] != xs[i]
+    ]
+    slope = _median(slopes) if slopes else 0.0
+    intercept = _median([y - slope * x for x, y in zip(xs, ys, strict=True)])
+    residuals = [y - intercept - slope * x for x, y in zip(xs, ys, strict=True)]
+    centre = _median(residuals)
+    spread = MAD_TO_SD * _median([abs(r - centre) for r in residuals])
+    x_mean = sum(xs) / n
+    sxx = sum((x - x_mean) ** 2 for x in xs)
+    return TrendLine(intercept, slope, n, x_mean, sxx, spread)
+
+
 @dataclass(frozen=True)
 class DeadlineForecast:
     """The KPI's projected value for the due period, and what it means for the goal."""
@@ -148,7 +195,7 @@ class DeadlineForecast:
         """One line: value with interval, probability, and when the target is reached."""
         prob = "" if self.probability is None else f"; {self.probability:.0%} chance of meeting the goal"
         return (
-            f"forecast {self.value:,.4g} (80 % interval {self.low:,.4g}–{self.high:,.4g}) for "
+            f"forecast {num(self.value)} (80 % interval {num(self.low)}–{num(self.high)}) for "
             f"{period_label(self.due_period, self.frequency)}{prob}; {self.reach_text()}"
         )
 
@@ -184,7 +231,8 @@ def forecast_to_deadline(
     target: float | None,
     *,
     band: tuple[float, float] | None = None,
-    window: int = DEFAULT_WINDOW,
+    window: int | None = None,
+    method: str = "robust",
 ) -> DeadlineForecast | None:
     """Project the KPI to the period containing ``due`` (see module docstring).
 
@@ -194,12 +242,12 @@ def forecast_to_deadline(
     increase/decrease goals.
     """
     freq = Frequency(frequency)
-    points = sorted_series(series)[-window:]
+    points = sorted_series(series)[-(window or WINDOWS[freq]):]
     if len(points) < MIN_POINTS:
         return None
     xs = [float(period_index(day, freq)) for day, _ in points]
     ys = [value for _, value in points]
-    line = fit_trend(xs, ys)
+    line = fit_trend(xs, ys) if method == "ols" else fit_robust_trend(xs, ys)
     due_period = period_start(due, freq)
     x_due = float(period_index(due_period, freq))
     mean = line.value_at(x_due)

@@ -92,6 +92,19 @@ class Goal:
         return dataclasses.replace(self, baseline_value=value, baseline_date=day)
 
 
+def num(value: float, digits: int = 4) -> str:
+    """A number for a sentence: thousands separated with no decimals from 1,000 up
+    (360,512 not 3.605e+05), else ``digits`` significant digits (99.89, 2.127)."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def signed(value: float, digits: int = 3) -> str:
+    """:func:`num` with an explicit sign: +1.33, −4,000."""
+    return ("+" if value >= 0 else "-") + num(abs(value), digits)
+
+
 def sorted_series(series: Series) -> list[tuple[dt.date, float]]:
     """The finite values of ``series`` sorted by date (None/NaN dropped)."""
     return sorted(

@@ -27,7 +27,9 @@ from kpidesk.domain.goals.model import (
     band_of,
     direction_of,
     meets,
+    num,
     resolve_target,
+    signed,
     sorted_series,
 )
 from kpidesk.domain.goals.status import FREQ_ADJECTIVE
@@ -112,7 +114,7 @@ def check_measurable(goal: Goal, kpi: KpiInfo, series: Series) -> SmartFinding:
         )
         return SmartFinding("M", "Measurable", Verdict.FAIL, f"Not measurable: {why}.")
     points = sorted_series(series)
-    goal_text = f"{band[0]:,.4g}–{band[1]:,.4g}" if band else f"{target:,.4g}"
+    goal_text = f"{num(band[0])}–{num(band[1])}" if band else f"{num(target)}"
     if not str(kpi.unit):
         return SmartFinding("M", "Measurable", Verdict.WARN, f"{kpi.name} has no unit; give it one so "
                             f"{goal_text} reads unambiguously.")
@@ -209,16 +211,16 @@ def check_achievable(
             return SmartFinding("A", "Achievable", Verdict.WARN, "Cannot judge: the goal has no baseline or target.")
         if rates.required <= 0:
             return SmartFinding("A", "Achievable", Verdict.WARN,
-                                f"The baseline {goal.baseline_value:,.4g} already meets the target "
-                                f"{target:,.4g}: the goal asks for no change.")
-        need = f"Needs {rates.required:+,.3g} {unit} over {rates.horizon} periods"
+                                f"The baseline {num(goal.baseline_value)} already meets the target "
+                                f"{num(target)}: the goal asks for no change.")
+        need = f"Needs {signed(rates.required)} {unit} over {rates.horizon} periods"
         if rates.best is None:
             verdict = Verdict.WARN
             if probability is not None and probability < FAIL_PROBABILITY:
                 verdict = Verdict.FAIL
             return SmartFinding("A", "Achievable", verdict,
                                 f"{need}; too little history to compare with{prob_text}.")
-        best_text = f"best observed over {rates.window} periods is {rates.best:+,.3g} {unit}"
+        best_text = f"best observed over {rates.window} periods is {signed(rates.best)} {unit}"
         ratio = rates.ratio
         if ratio is None:
             sentence = f"{need}; {best_text}: the KPI has never moved that way{prob_text}."

@@ -34,6 +34,7 @@ from kpidesk.domain.goals.model import (
     Series,
     band_of,
     meets,
+    num,
     resolve_target,
     sorted_series,
 )
@@ -142,15 +143,15 @@ class GoalEvaluation:
     def goal_text(self) -> str:
         """The condition in words: "≥ 50", "≤ 3.5", "within 95–99"."""
         if self.band is not None:
-            return f"within {self.band[0]:,.4g}–{self.band[1]:,.4g}"
+            return f"within {num(self.band[0])}–{num(self.band[1])}"
         if self.target is None:
             return "no target"
         sign = "≥" if self.goal.kind in (GoalKind.INCREASE_TO, GoalKind.STAY_ABOVE) else "≤"
-        return f"{sign} {self.target:,.4g}"
+        return f"{sign} {num(self.target)}"
 
 
 def _value_text(point: tuple[dt.date, float], kpi: KpiInfo) -> str:
-    return f"{point[1]:,.4g} ({period_label(point[0], kpi.freq)})"
+    return f"{num(point[1])} ({period_label(point[0], kpi.freq)})"
 
 
 def evaluate_goal(
@@ -209,11 +210,11 @@ def evaluate_goal(
         if latest is not None and latest[0] == due_period:
             if meets(goal.kind, latest[1], target, band):
                 return result(
-                    GoalStatus.ACHIEVED, f"{due_label} closed at {latest[1]:,.4g}, meeting the goal ({goal_words})."
+                    GoalStatus.ACHIEVED, f"{due_label} closed at {num(latest[1])}, meeting the goal ({goal_words})."
                 )
             return result(
                 GoalStatus.MISSED,
-                f"Due {goal.due.isoformat()} passed; {due_label} closed at {latest[1]:,.4g}, "
+                f"Due {goal.due.isoformat()} passed; {due_label} closed at {num(latest[1])}, "
                 f"short of the goal ({goal_words}){_progress_tail(prog)}.",
             )
         last = f"the last value is {_value_text(latest, kpi)}" if latest else "there is no value"
@@ -224,7 +225,7 @@ def evaluate_goal(
         )
 
     if today < goal.start:
-        base = "" if goal.baseline_value is None else f" from a baseline of {goal.baseline_value:,.4g}"
+        base = "" if goal.baseline_value is None else f" from a baseline of {num(goal.baseline_value)}"
         return result(GoalStatus.ON_TRACK, f"Starts on {goal.start.isoformat()}{base}; goal {goal_words}.")
     if latest is None:
         return result(
@@ -254,7 +255,7 @@ def evaluate_goal(
             status = bands.classify(pace_value)
             reason = (
                 f"Progress {prog:.0%} vs {exp:.0%} expected by {period_label(latest[0], freq)} "
-                f"(pace {pace_value:.0%}); latest {latest[1]:,.4g}, goal {goal_words}."
+                f"(pace {pace_value:.0%}); latest {num(latest[1])}, goal {goal_words}."
             )
     else:
         inside = meets(goal.kind, latest[1], target, band)
@@ -272,7 +273,7 @@ def evaluate_goal(
 
 def _goal_words(goal: Goal, target: float | None, band: tuple[float, float] | None) -> str:
     if band is not None:
-        return f"within {band[0]:,.4g}–{band[1]:,.4g}"
+        return f"within {num(band[0])}–{num(band[1])}"
     if target is None:
         return "no target"
     verb = {
@@ -281,7 +282,7 @@ def _goal_words(goal: Goal, target: float | None, band: tuple[float, float] | No
         GoalKind.STAY_ABOVE: "stay ≥",
         GoalKind.STAY_BELOW: "stay ≤",
     }[goal.kind]
-    return f"{verb} {target:,.4g}"
+    return f"{verb} {num(target)}"
 
 
 def _progress_tail(prog: float | None) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kpidesk.domain.enums import Direction, Frequency
+from kpidesk.domain.goals.model import num
 from kpidesk.domain.periods import next_period_start, period_start
 from kpidesk.errors import ValidationError
 
@@ -148,9 +149,9 @@ class RagThresholds:
         """The thresholds in words, e.g. "green ≥ 40, amber ≥ 30"."""
         d = Direction(self.direction)
         if d is Direction.UP:
-            return f"green ≥ {self.green:g}, amber ≥ {self.amber:g}"
+            return f"green ≥ {num(self.green)}, amber ≥ {num(self.amber)}"
         if d is Direction.DOWN:
-            return f"green ≤ {self.green:g}, amber ≤ {self.amber:g}"
-        return (
-            f"green {self.green:g}–{self.green_high:g}, amber {self.amber:g}–{self.amber_high:g}"
-        )
+            return f"green ≤ {num(self.green)}, amber ≤ {num(self.amber)}"
+        assert self.green_high is not None
+        assert self.amber_high is not None
+        return f"green {num(self.green)}–{num(self.green_high)}, amber {num(self.amber)}–{num(self.amber_high)}"
