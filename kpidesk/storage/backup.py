@@ -9,7 +9,7 @@ file reports progress and can be cancelled between steps. It is written to
 or SIGKILL at any moment leaves at most a stray ``.part`` file: every earlier
 backup and the live database are untouched (the live file is only read).
 
-Each backup ``<stem>.<YYYYmmdd-HHMMSS>.<reason>.db`` has a small JSON
+Each backup ``<stem>.<reason>.<YYYYmmdd-HHMMSS>.db`` has a small JSON
 manifest beside it (source path, time, reason, counts of products, KPIs,
 measurements and goals) so listing is instant.
 
@@ -32,6 +32,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,7 @@ from kpidesk.storage.atomic import _fsync_dir, _fsync_file, atomic_write_text, w
 from kpidesk.storage.integrity import counts, inspect_header, quick_check, read_only_connection
 
 SETTINGS_FILE = "safety-settings.json"
-_NAME = re.compile(r"^(?P<stem>.+)\.(?P<stamp>\d{8}-\d{6}(?:-\d+)?)\.(?P<reason>[a-z0-9-]+)\.db$")
-_LEGACY = re.compile(r"^(?P<stem>.+)\.(?P<reason>before-v\d+)\.(?P<stamp>\d{8}-\d{6})\.db$")
+_NAME = re.compile(r"^(?P<stem>.+)\.(?P<reason>[a-z][a-z0-9-]*)\.(?P<stamp>\d{8}-\d{6}(?:-\d+)?)\.db$")
 PAGES_PER_STEP = 256
 
 
@@ -131,7 +131,7 @@ def _stamp_time(stamp: str) -> dt.datetime:
 
 
 def _read_info(path: Path) -> BackupInfo | None:
-    match = _NAME.match(path.name) or _LEGACY.match(path.name)
+    match = _NAME.match(path.name)
     if match is None:
         return None
     stamp, reason = match["stamp"], match["reason"]
@@ -150,8 +150,7 @@ def _read_info(path: Path) -> BackupInfo | None:
                 conn.close()
         except sqlite3.Error:
             found, version = {}, 0
-        return BackupInfo(stamp if _NAME.match(path.name) else f"{reason}.{stamp}", path, _stamp_time(stamp),
-                          reason, "", found, size, version)
+        return BackupInfo(stamp, path, _stamp_time(stamp), reason, "", found, size, version)
     return BackupInfo(str(meta.get("id", stamp)), path, dt.datetime.fromisoformat(meta["created"]),
                       str(meta.get("reason", reason)), str(meta.get("source", "")), dict(meta.get("counts", {})),
                       size, int(meta.get("schema_version", 0)))
@@ -252,10 +251,10 @@ def online_backup(source: Path | sqlite3.Connection, dest: Path, *, progress: Pr
 def _unique_dest(backup_dir: Path, stem: str, reason: str, when: dt.datetime) -> tuple[str, Path]:
     base = when.strftime("%Y%m%d-%H%M%S")
     backup_id, n = base, 1
-    while any(backup_dir.glob(f"{stem}.{backup_id}.*.db")):
+    while any(backup_dir.glob(f"{glob_escape(stem)}.*.{backup_id}.db")):
         n += 1
         backup_id = f"{base}-{n}"
-    return backup_id, backup_dir / f"{stem}.{backup_id}.{reason}.db"
+    return backup_id, backup_dir / f"{stem}.{reason}.{backup_id}.db"
 
 
 def make_backup(source: Path, backup_dir: Path, *, reason: str = "manual", progress: Progress | None = None,

@@ -9,9 +9,9 @@ workspace); its schema version lives in ``kpidesk_meta`` instead of
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +24,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel
 
 from kpidesk.errors import DatabaseError, ReadOnlyError
-from kpidesk.storage import migrations
+from kpidesk.storage import integrity, migrations
+from kpidesk.storage.atomic import DiskFullError, write_failure
 from kpidesk.storage.lock import WriterLock
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class Database:
         self.read_only_reason = read_only_reason
         self.user = user
         self._lock = lock
+        # the cloud-sync service whose folder holds the file ("Dropbox", ...); the GUI warns once
+        self.cloud_sync = ""
 
     # -- identity -------------------------------------------------------
     @property
@@ -109,10 +112,14 @@ class Database:
                     dbapi.execute("BEGIN IMMEDIATE")
                 try:
                     yield dbapi
-                except BaseException:
+                    dbapi.commit()
+                except BaseException as exc:
                     dbapi.rollback()
+                    mapped = write_failure(exc, "Saving your changes",
+                                           unchanged="nothing was lost (the whole change was undone)")
+                    if isinstance(mapped, DiskFullError):
+                        raise mapped from exc
                     raise
-                dbapi.commit()
             else:
                 yield dbapi
                 if self.is_sqlite and dbapi.in_transaction:
@@ -160,7 +167,7 @@ def _set_version(conn: Connection, version: int) -> None:
 
 
 # -- SQLite specifics ---------------------------------------------------------
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, read_only: bool) -> None:
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, read_only: bool, synchronous: str = "NORMAL") -> None:
     # Take transaction control away from the sqlite3 module (which does not
     # BEGIN before DDL, so a failed migration would be half-applied) and give
     # it to SQLAlchemy's "begin" event below: every transaction, DDL included,
@@ -171,42 +178,39 @@ def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, read_only: bool) -> None:
     cur.execute("PRAGMA foreign_keys = ON")
     if not read_only:
         cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = NORMAL")
+        # NORMAL: a power cut may lose the last commits, never consistency; FULL is the setting
+        # that trades speed for durability (SafetySettings.synchronous)
+        cur.execute(f"PRAGMA synchronous = {'FULL' if synchronous.upper() == 'FULL' else 'NORMAL'}")
     cur.close()
 
 
-def check_sqlite_file(path: Path) -> None:
-    """Refuse, without writing, a file that is not a usable SQLite database."""
+def check_sqlite_file(path: Path, *, quick_check_seconds: float = 0.0, backup_dir: Path | None = None) -> None:
+    """Refuse, without writing, a file that is not a usable SQLite database.
+
+    Damaged and foreign files raise ``integrity.DamagedDatabaseError`` with a
+    specific message and the newest good backup (storage/integrity.py).
+    """
     if not path.exists():
         return
-    if path.is_dir():
-        raise DatabaseError(f"{path} is a folder, not a kpidesk database.")
-    size = path.stat().st_size
-    if size == 0:
-        raise DatabaseError(f"{path.name} is empty (0 bytes); it is not a kpidesk database.")
-    with path.open("rb") as fh:
-        header = fh.read(100)
-    if not header.startswith(SQLITE_HEADER):
-        raise DatabaseError(f"{path.name} is not a SQLite database (its first bytes are not a SQLite header).")
-    if len(header) < 100:
-        raise DatabaseError(f"{path.name} is truncated ({size} bytes): the SQLite header is incomplete.")
-    app_id = int.from_bytes(header[68:72], "big")
-    if app_id not in (0, APPLICATION_ID):
-        raise DatabaseError(
-            f"{path.name} is a SQLite database of another application (application id {app_id:#x}), "
-            "not a kpidesk workspace."
-        )
+    integrity.header_check(path)
+    app_id = int.from_bytes(path.open("rb").read(72)[68:72], "big")
     # Look inside through a read-only connection before anything may write
     # (switching to WAL alone rewrites the header).
     try:
-        con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        con = integrity.read_only_connection(path)
         try:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            status = integrity.quick_check(con, seconds=quick_check_seconds)[0] if quick_check_seconds else "ok"
         finally:
             con.close()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path.name} cannot be read as a SQLite database ({exc}).") from exc
+    except sqlite3.DatabaseError:
+        status = "damaged"
+    if status == "damaged":
+        diagnosis = integrity.diagnose(path, latest_schema=migrations.LATEST)
+        if diagnosis.ok:  # damage the quick check saw but the diagnosis could not name
+            diagnosis = integrity.Diagnosis("damaged", f"{path.name} is damaged: SQLite's quick check failed.")
+        raise integrity.DamagedDatabaseError(diagnosis, integrity.newest_good_backup_for(path, backup_dir))
     if version > migrations.LATEST:
         raise DatabaseError(
             f"{path.name} was written by a newer kpidesk (schema {version}; this app knows "
@@ -216,9 +220,41 @@ def check_sqlite_file(path: Path) -> None:
         raise DatabaseError(f"{path.name} is a database of another application, not a kpidesk workspace.")
 
 
-def _sqlite_url(path: Path, read_only: bool) -> str:
+def _unwritable_reason(path: Path) -> str:
+    """Why the file cannot be written here ('' when it can). ``os.access`` also sees read-only mounts."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only (you have no permission to change it)"
+    folder = path.parent
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        return (f"its folder {folder} cannot be written (a read-only disk or share, or no permission), "
+                "and SQLite needs to write its journal beside the file")
+    return ""
+
+
+def _needs_immutable(path: Path) -> bool:
+    """A WAL file in a folder we cannot write has no -shm to share: read it as immutable."""
+    try:
+        con = sqlite3.connect(f"file:{path.as_posix()}?mode=ro", uri=True)
+        try:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            con.close()
+    except sqlite3.OperationalError:
+        return True
+    return False
+
+
+def _disk_full_handler(context: Any) -> None:
+    """Turn SQLite's 'disk is full' / I/O errors into one plain sentence (the transaction rolls back)."""
+    mapped = write_failure(context.original_exception, "Saving your changes",
+                           unchanged="nothing was lost (the whole change was undone)")
+    if isinstance(mapped, DiskFullError):
+        raise mapped from context.original_exception
+
+
+def _sqlite_url(path: Path, read_only: bool, *, immutable: bool = False) -> str:
     if read_only:
-        return f"sqlite:///file:{path.as_posix()}?mode=ro&uri=true"
+        return f"sqlite:///file:{path.as_posix()}?mode=ro{'&immutable=1' if immutable else ''}&uri=true"
     return f"sqlite:///{path.as_posix()}"
 
 
@@ -269,7 +305,15 @@ def open_database(target: str | Path, *, read_only: bool = False, create: bool =
             raise DatabaseError("kpidesk needs a database file, not an in-memory database.")
         target = database
     path = Path(target).expanduser().resolve()
-    check_sqlite_file(path)
+    from kpidesk.storage.backup import load_settings
+
+    settings = load_settings()
+    check_sqlite_file(path, quick_check_seconds=settings.quick_check_seconds, backup_dir=backup_dir)
+    reason = "it was opened read-only" if read_only else _unwritable_reason(path)
+    if reason and not read_only:
+        if not path.exists():
+            raise DatabaseError(f"{path.name} cannot be created: {reason}.")
+        read_only = True  # a read-only medium or missing permission: open it read-only and say why
     if not path.exists():
         if read_only or not create:
             raise DatabaseError(f"{path} does not exist.")
@@ -279,11 +323,14 @@ def open_database(target: str | Path, *, read_only: bool = False, create: bool =
         lock = WriterLock(path)
         lock.acquire()
     try:
-        engine = create_engine(_sqlite_url(path, read_only), connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, read_only))
+        engine = create_engine(_sqlite_url(path, read_only, immutable=read_only and _needs_immutable(path)),
+                               connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, read_only, settings.synchronous))
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "handle_error", _disk_full_handler)
         db = Database(engine, path=path, read_only=read_only, user=_database_user(engine), lock=lock,
-                      read_only_reason="it was opened read-only" if read_only else "")
+                      read_only_reason=reason)
+        db.cloud_sync = integrity.cloud_sync_service(path)
         _check_and_migrate(db, backup_dir=backup_dir, migrate=migrate)
     except OperationalError as exc:
         if lock is not None:
@@ -344,12 +391,26 @@ def _check_and_migrate(db: Database, *, backup_dir: Path | None, migrate: bool) 
         return
     if db.path is not None:
         from kpidesk.paths import backups_dir
+        from kpidesk.storage.backup import make_backup
 
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        dest = (backup_dir or backups_dir()) / f"{db.path.stem}.before-v{migrations.LATEST}.{stamp}.db"
-        backup_sqlite(db.path, dest)
-        log.info("backed up %s to %s before migrating", db.path, dest)
-    with db.engine.begin() as conn:
-        for step_version in migrations.pending(version):
-            migrations.STEPS[step_version](conn)
-        _set_version(conn, migrations.LATEST)
+        try:
+            info = make_backup(db.path, backup_dir or backups_dir(), reason=f"before-v{migrations.LATEST}",
+                               thin_after=False)
+        except DiskFullError as exc:
+            raise DiskFullError(
+                f"{db.display_name} must be backed up before its upgrade to schema {migrations.LATEST}, and the "
+                f"backup failed because the disk is full; nothing was upgraded and nothing was lost. "
+                "Free some space and open it again."
+            ) from exc
+        log.info("backed up %s to %s before migrating", db.path, info.path)
+    try:
+        with db.engine.begin() as conn:
+            for step_version in migrations.pending(version):
+                migrations.STEPS[step_version](conn)
+            _set_version(conn, migrations.LATEST)
+    except DiskFullError as exc:
+        raise DiskFullError(
+            f"Upgrading {db.display_name} to schema {migrations.LATEST} failed because the disk is full; the "
+            f"upgrade was rolled back whole, the file is unchanged (schema {version}) and nothing was lost. "
+            "Free some space and open it again."
+        ) from exc

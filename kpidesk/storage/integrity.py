@@ -143,8 +143,8 @@ def inspect_header(path: Path) -> Diagnosis | None:
         if size < 16 and SQLITE_HEADER.startswith(head):
             return Diagnosis("truncated", f"{name} is truncated ({size} bytes): only part of the SQLite "
                                           "header is there.")
-        return Diagnosis("not_sqlite", f"{name} is not a kpidesk database; it looks like {_looks_like(head)} "
-                                       "that was given a database name.")
+        return Diagnosis("not_sqlite", f"{name} is not a SQLite database, so not a kpidesk workspace: it looks "
+                                       f"like {_looks_like(head)} that was given a database name.")
     if size < 100:
         return Diagnosis("truncated", f"{name} is truncated ({size} bytes): the 100-byte SQLite header is "
                                       "incomplete.")
@@ -436,3 +436,28 @@ def read_only_connection(path: Path) -> sqlite3.Connection:
         conn.close()
         conn = sqlite3.connect(uri + "&immutable=1", uri=True)
     return conn
+
+
+# folder names that cloud-sync clients create (case-insensitive match on a path part)
+_CLOUD_FOLDERS = (
+    ("dropbox", "Dropbox"), ("onedrive", "OneDrive"), ("icloud drive", "iCloud Drive"),
+    ("iclouddrive", "iCloud Drive"), ("mobile documents", "iCloud Drive"), ("com~apple~clouddocs", "iCloud Drive"),
+    ("google drive", "Google Drive"), ("googledrive", "Google Drive"), ("my drive", "Google Drive"),
+    ("box sync", "Box"), ("nextcloud", "Nextcloud"), ("owncloud", "ownCloud"), ("pcloud drive", "pCloud"),
+)
+
+
+def cloud_sync_service(path: Path) -> str:
+    """The cloud-sync service whose folder holds ``path`` ('' when none is recognised).
+
+    A database in a synced folder can be copied mid-write or edited on two
+    machines at once; the GUI shows a one-time warning (see BackupService.cloud_warning).
+    """
+    for part in Path(path).parts[:-1]:
+        lowered = part.lower()
+        for marker, service in _CLOUD_FOLDERS:
+            if lowered == marker or lowered.startswith((marker + " ", marker + "-", marker + "(")):
+                return service
+            if marker == "onedrive" and lowered.startswith("onedrive"):
+                return service  # "OneDrive - Contoso"
+    return ""
