@@ -322,11 +322,16 @@ class _ColumnProfile:
 def _profile_columns(head: list[list[Any]], start: int, stop: int, width: int, decimal: str) -> list[_ColumnProfile]:
     profiles = [_ColumnProfile() for _ in range(width)]
     for row in head[start:min(stop, len(head))]:
+        first_text = next((v for v in row if _is_text(v)), None)
+        if first_text is not None and TOTAL_RE.match(first_text):
+            continue  # a Total/Average row says nothing about the column types
         for c, value in enumerate(row[:width]):
             if value is None or value == "":
                 continue
             prof = profiles[c]
             prof.non_empty += 1
+            if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+                value = float(value)  # CSV whole numbers: years and Excel serial days count as periods
             if _is_date_like(value):
                 prof.dates += 1
                 prof.periods += 1

@@ -64,7 +64,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})(?: \d{1,2}:\d{2}(?::\d{2})?)?$"), "dmy_or_mdy"),
     (re.compile(rf"^(\d{{1,2}})[-\s]({_MONTH_ALT})\.?[-\s,]+(\d{{4}})$"), "d_mon_y"),
     (re.compile(rf"^({_MONTH_ALT})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})$"), "mon_d_y"),
-    (re.compile(r"^(\d{4})[-/.]?m?(\d{1,2})$"), "y_m"),
+    (re.compile(r"^(\d{4})(?:[-/.]m?|m)(\d{1,2})$"), "y_m"),
     (re.compile(r"^(\d{1,2})[-/.](\d{4})$"), "m_y"),
     (re.compile(rf"^({_MONTH_ALT})\.?[-\s/,]*{_YEAR}$"), "mon_y"),
     (re.compile(rf"^(\d{{4}})[-\s/]*({_MONTH_ALT})\.?$"), "y_mon"),

@@ -8,13 +8,16 @@ sheet / row / column / reason. The GUI wizard and ``kpidesk import
 --dry-run`` show it; :class:`kpidesk.services.import_service.ImportService`
 writes it in one transaction.
 
-Records columns (see :data:`RECORD_COLUMNS`): ``sheet``, ``row`` and ``column``
-(0-based position of the value cell), ``kpi_label``, ``period_start``
+Records columns (see :data:`RECORD_COLUMNS`, as made by
+:func:`kpidesk.io.records.to_records`): ``sheet``, ``row`` (1-based) and
+``column`` (letters) of the value cell, ``kpi_label``, ``period_start``
 (datetime64, NaT when the period could not be read), ``frequency``,
 ``raw`` (the cell as read), ``value`` (float, NaN when missing/unreadable),
 ``is_percent`` (the cell carried a ``%``, or a percent number format),
 ``segment``, ``product``, ``note``, ``problem`` (why ``value`` or the period
-could not be read; empty when fine), ``missing`` (an empty / "n/a" cell).
+could not be read; empty when fine), ``missing`` (an empty / "n/a" cell),
+``skip`` (why the row is left out on purpose, e.g. a totals row; listed in
+``ImportPlan.skipped``, never written).
 
 Value rules, per target KPI:
 
@@ -47,10 +50,11 @@ from typing import TYPE_CHECKING, Any
 from kpidesk.io.mapping import IGNORE, LabelDecision
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 RECORD_COLUMNS = ("sheet", "row", "column", "kpi_label", "period_start", "frequency", "raw", "value",
-                  "is_percent", "segment", "product", "note", "problem", "missing")
+                  "is_percent", "segment", "product", "note", "problem", "missing", "skip")
 _FREQ_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 INSERT, UPDATE, UNCHANGED = "insert", "update", "unchanged"
 
@@ -85,7 +89,9 @@ class NewKpi:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A cell that will not be imported; ``row`` is 1-based, ``column`` a letter (as the user sees them)."""
+    """A cell that will not be imported; ``row`` is 1-based, ``column`` letters (as the user sees them).
+
+    Also used for cells skipped on purpose (``ImportPlan.skipped``, e.g. totals rows)."""
 
     sheet: str
     row: int
@@ -142,6 +148,7 @@ class ImportPlan:
     rejected: list[Rejection] = field(default_factory=list)
     new_products: list[str] = field(default_factory=list)
     new_kpis: list[NewKpi] = field(default_factory=list)
+    skipped: list[Rejection] = field(default_factory=list)
     missing_cells: int = 0
     ignored_cells: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -175,13 +182,11 @@ class ImportPlan:
         frame = self.values if action is None else self.values[self.values["action"] == action]
         if limit is not None:
             frame = frame.head(limit)
-        from kpidesk.io.grid import column_letter
-
         out: list[PlanRow] = []
         for r in frame.itertuples(index=False):
             old = None if r.old_value is None or (isinstance(r.old_value, float) and math.isnan(r.old_value)) \
                 else float(r.old_value)
-            out.append(PlanRow(r.action, r.sheet, f"{column_letter(int(r.column))}{int(r.row) + 1}", r.product,
+            out.append(PlanRow(r.action, r.sheet, f"{r.column}{int(r.row)}", r.product,
                                r.kpi_key, r.kpi_name, dt.date.fromisoformat(r.period_start), r.frequency,
                                r.segment, float(r.value), old, r.note))
         return out
@@ -191,6 +196,8 @@ class ImportPlan:
         parts = [f"{self.inserts:,} new value(s)", f"{self.updates:,} changed", f"{self.unchanged:,} unchanged",
                  f"{len(self.rejected):,} rejected"]
         text = f"{self.file_name}: " + ", ".join(parts) + "."
+        if self.skipped:
+            text += f" {len(self.skipped):,} cell(s) of totals/average rows skipped."
         if self.ignored_cells:
             text += f" {self.ignored_cells:,} cell(s) of ignored labels skipped."
         if self.new_kpis:
@@ -205,28 +212,38 @@ class ImportPlan:
         return text
 
 
+def round_significant(values: np.ndarray, digits: int = 15) -> np.ndarray:
+    """Values rounded to ``digits`` significant digits (Excel's precision).
+
+    Why: Excel keeps 2.57 % as the double nearest 0.0257, and 0.0257 × 100 is
+    2.5700000000000003; rounding to 15 significant digits gives back the 2.57
+    the user typed. Only applied to values scaled by 100.
+    """
+    import numpy as np
+
+    return np.array([float(f"{x:.{digits}g}") for x in values.tolist()], dtype=np.float64)
+
+
 def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     """The records with every column of :data:`RECORD_COLUMNS`, defaults filled in."""
     import numpy as np
     import pandas as pd
 
     out = records.copy()
-    n = len(out)
-    defaults: dict[str, Any] = {"sheet": "", "row": 0, "column": 0, "frequency": "", "raw": None,
+    defaults: dict[str, Any] = {"sheet": "", "row": 0, "column": "", "frequency": "", "raw": None,
                                 "is_percent": False, "segment": "", "product": "", "note": "",
-                                "problem": "", "missing": False}
+                                "problem": "", "missing": False, "skip": ""}
     for column, default in defaults.items():
         if column not in out.columns:
-            out[column] = [default] * n if not isinstance(default, bool | int) else default
+            out[column] = default
     if "kpi_label" not in out.columns or "value" not in out.columns or "period_start" not in out.columns:
         raise ValueError("records need kpi_label, period_start and value columns")
-    for column in ("sheet", "kpi_label", "frequency", "segment", "product", "note", "problem"):
+    for column in ("sheet", "column", "kpi_label", "frequency", "segment", "product", "note", "problem", "skip"):
         out[column] = out[column].fillna("").astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["is_percent"] = out["is_percent"].fillna(False).astype(bool)
     out["missing"] = out["missing"].fillna(False).astype(bool)
     out["row"] = out["row"].fillna(0).astype(np.int64)
-    out["column"] = out["column"].fillna(0).astype(np.int64)
     out["period_start"] = pd.to_datetime(out["period_start"], errors="coerce")
     return out.reset_index(drop=True)
 
@@ -262,8 +279,15 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
             rejections.append(part)
 
     alive = np.ones(len(rec), dtype=bool)
+    skip = rec["skip"].to_numpy() != ""
+    skipped_parts: list[pd.DataFrame] = []
+    if skip.any():
+        part = rec.loc[skip, ["sheet", "row", "column", "kpi_label", "raw"]].copy()
+        part["reason"] = rec.loc[skip, "skip"].to_numpy()
+        skipped_parts.append(part)
+    alive &= ~skip
     no_problem = rec["problem"].to_numpy() == ""
-    missing = no_problem & (rec["missing"].to_numpy() | rec["value"].isna().to_numpy())
+    missing = alive & no_problem & (rec["missing"].to_numpy() | rec["value"].isna().to_numpy())
     missing_cells = int(missing.sum())
     alive &= ~missing
     has_problem = alive & (rec["problem"].to_numpy() != "")
@@ -313,10 +337,13 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
             continue
         if target.unit == "percent":
             plain = mask & ~is_percent
+            scaled = mask & is_percent  # the reader scaled percent-formatted cells already
             if plain.any() and looks_like_fractions(values[plain]):
                 values[plain] *= 100.0
+                scaled |= plain
+            values[scaled] = round_significant(values[scaled])
         elif target.unit == "ratio":
-            values[mask & is_percent] /= 100.0
+            values[mask & is_percent] = round_significant(values[mask & is_percent] / 100.0)
         else:
             bad = mask & is_percent
             reject(bad, f"a percentage cannot be stored in {target.name}, which is measured as {target.unit}")
@@ -353,14 +380,12 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
 
     dup = accepted.duplicated(["kpi_id", "period_start", "segment"], keep=False).to_numpy()
     if dup.any():
-        from kpidesk.io.grid import a1
-
         groups = accepted[dup].groupby(["kpi_id", "period_start", "segment"], sort=False)
-        cells = {idx: [a1(int(r), int(c)) for r, c in zip(g["row"], g["column"], strict=True)]
+        cells = {idx: [f"{c}{int(r)}" for r, c in zip(g["row"], g["column"], strict=True)]
                  for idx, g in groups}
         reasons = []
         for r in accepted[dup].itertuples(index=False):
-            here = a1(int(r.row), int(r.column))
+            here = f"{r.column}{int(r.row)}"
             others = [c for c in cells[(r.kpi_id, r.period_start, r.segment)] if c != here][:3]
             seg = f" ({r.segment})" if r.segment else ""
             reasons.append(f"{r.kpi_name or r.kpi_key} already has a value for {r.period_start}{seg} "
@@ -376,7 +401,7 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
     return ImportPlan(
         file_name=file_name, file_path=file_path, sha256=sha256,
         sheets=list(dict.fromkeys(rec["sheet"].tolist())), layout=layout, decisions=dict(decisions),
-        values=accepted.reset_index(drop=True), rejected=rejected, new_products=list(new_products or []),
+        values=accepted.reset_index(drop=True), rejected=rejected, skipped=_rejections(skipped_parts), new_products=list(new_products or []),
         new_kpis=[k for k in (new_kpis or []) if (accepted["kpi_id"] == k.placeholder_id).any()],
         missing_cells=missing_cells, ignored_cells=ignored_cells, default_product=default_product,
     )
@@ -411,11 +436,11 @@ def _classify(accepted: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
 def _rejections(parts: list[pd.DataFrame]) -> list[Rejection]:
     import pandas as pd
 
-    from kpidesk.io.grid import column_letter
-
     if not parts:
         return []
-    frame = pd.concat(parts).sort_values(["sheet", "row", "column"], kind="stable")
-    return [Rejection(str(r.sheet), int(r.row) + 1, column_letter(int(r.column)), str(r.kpi_label),
+    frame = pd.concat(parts)
+    frame = frame.assign(_width=frame["column"].str.len()).sort_values(
+        ["sheet", "row", "_width", "column"], kind="stable")
+    return [Rejection(str(r.sheet), int(r.row), str(r.column), str(r.kpi_label),
                       "" if r.raw is None else str(r.raw), str(r.reason))
             for r in frame.itertuples(index=False)]

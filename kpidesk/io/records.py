@@ -121,11 +121,20 @@ def _texts(sheet: SheetGrid, col: int | None, rows: np.ndarray) -> np.ndarray:
     column = sheet.columns[col]
     lookup = np.array([*(" ".join(t.split()) for t in column.texts), ""], dtype=object)
     out = lookup[column.codes[rows]]
-    other = column.codes[rows] < 0
-    if other.any():
-        for i in np.flatnonzero(other).tolist():
-            value = column.value(int(rows[i]))
-            out[i] = "" if value is None else _as_text(value)
+    numbers = column.numbers[rows]
+    has_number = ~np.isnan(numbers)
+    if has_number.any():
+        uniques, inverse = np.unique(numbers[has_number], return_inverse=True)
+        out[has_number] = np.array([_as_text(u) for u in uniques.tolist()], dtype=object)[inverse]
+    dates = column.dates[rows]
+    has_date = ~np.isnat(dates)
+    if has_date.any():
+        out[has_date] = [_as_text(column.value(int(r))) for r in rows[has_date].tolist()]
+    if column.others:
+        position = {int(r): i for i, r in enumerate(rows.tolist())} if len(column.others) > 0 else {}
+        for r, value in column.others.items():
+            if r in position:
+                out[position[r]] = _as_text(value)
     return out
 
 
@@ -250,7 +259,7 @@ def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: La
             if float(value).is_integer() and 1900 <= value <= 2100:
                 day[where] = np.datetime64(f"{int(value):04d}-01-01")
                 freq[where] = "year"
-            elif 1 <= value <= 2_958_465 and (converted := excel_serial_to_date(value)) is not None:
+            elif 3000 <= value <= 120_000 and (converted := excel_serial_to_date(value)) is not None:
                 day[where] = np.datetime64(converted)
                 exact[where] = True
             else:
@@ -265,8 +274,20 @@ def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: La
             if TOTAL_RE.match(text):
                 is_total[where] = True
                 continue
+            if text.strip().isdigit():
+                # A whole number written as text (CSV): a year, or an Excel serial day.
+                number = int(text.strip())
+                if 1900 <= number <= 2100:
+                    day[where], freq[where] = np.datetime64(f"{number:04d}-01-01"), "year"
+                elif (converted := excel_serial_to_date(number)) is not None and number >= 3000:
+                    day[where], exact[where] = np.datetime64(converted), True
+                else:
+                    problem[where] = f"{text.strip()!r} is not a date or period"
+                continue
             parsed = parse_period(text, year_hint=layout.year_hint, dayfirst=layout.dayfirst)
-            if isinstance(parsed, ParsedPeriod):
+            if isinstance(parsed, ParsedPeriod) and not 1800 <= parsed.start.year <= 2200:
+                problem[where] = f"{text.strip()!r} is not a plausible period (year {parsed.start.year})"
+            elif isinstance(parsed, ParsedPeriod):
                 day[where] = np.datetime64(parsed.start)
                 if parsed.exact_date:
                     exact[where] = True

@@ -22,8 +22,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 DELIMITERS = (",", ";", "\t", "|")
-_COMMA_DECIMAL = re.compile(r"^[-+(]?\d{1,3}(?:[.\s]\d{3})*,\d+\)?\s*%?$|^[-+(]?\d+,\d+\)?\s*%?$")
-_DOT_DECIMAL = re.compile(r"^[-+(]?\d{1,3}(?:[,\s]\d{3})*\.\d+\)?\s*%?$|^[-+(]?\d+\.\d+\)?\s*%?$")
+# Evidence for a decimal mark: "12,5" or "1.234,5" (but not "1,300": three digits after a lone
+# mark may be a thousands group, so it counts for neither side).
+_COMMA_DECIMAL = re.compile(r"^[-+(]?(\d{1,3}(?:\.\d{3})+,\d+|\d+,(\d{1,2}|\d{4,}))\)?\s*%?$")
+_DOT_DECIMAL = re.compile(r"^[-+(]?(\d{1,3}(?:,\d{3})+\.\d+|\d+\.(\d{1,2}|\d{4,}))\)?\s*%?$")
 
 
 class TextProblem(Exception):

@@ -16,8 +16,9 @@
   ...) before or after the number is noted in ``currency`` and dropped;
 - thousands separators: with ``decimal=","`` dots, spaces and apostrophes are
   thousands separators; with ``decimal="."`` commas, spaces and apostrophes are.
-  With ``decimal=None`` (unknown) the rightmost of ``,``/``.`` is the decimal
-  mark when both appear (``1,234.5`` and ``1.234,5``); a lone ``,`` followed by
+  When both ``,`` and ``.`` appear the rightmost is the decimal mark
+  (``1,234.5`` and ``1.234,5``), whatever ``decimal`` says. With
+  ``decimal=None`` (unknown) a lone ``,`` followed by
   exactly three digits groups thousands (``1,234`` → 1234, ``1,234,567``) and
   otherwise is a decimal comma (``12,5`` → 12.5); several dots group
   thousands (``1.234.567``), a single dot is a decimal point.
@@ -155,8 +156,8 @@ def _parse_digits(text: str, decimal: str | None) -> float | None:
         return None
     has_comma, has_dot = "," in compact, "." in compact
     if has_comma and has_dot:
-        # Both marks: the declared decimal mark wins, else the rightmost one.
-        comma_decimal = decimal == "," if decimal else compact.rfind(",") > compact.rfind(".")
+        # Both marks: the rightmost is the decimal mark ("1,234.5", "1.234,5"), whatever the file says.
+        comma_decimal = compact.rfind(",") > compact.rfind(".")
         compact = compact.replace(".", "").replace(",", ".") if comma_decimal else compact.replace(",", "")
     elif has_comma:
         grouped = _GROUPED_COMMA_RE.match(compact.lstrip("+-")) is not None
