@@ -207,7 +207,8 @@ class ExplainService:
         currency = currency_symbol(kpis[0].currency if kpis else "")
         explanations = explain_frame(frame, all_specs, window, by=by, context=context, currency=currency)
         out = []
-        for spec, explanation in zip(specs, explanations, strict=True):
+        # explain_frame answers for the inputs too; keep the KPIs asked for.
+        for spec, explanation in zip(specs, explanations[:len(specs)], strict=True):
             if spec.key in extra_notes:
                 from dataclasses import replace
 

@@ -362,10 +362,18 @@ def _explain_one(spec, *, by_key, total_rows, cols, breakdowns, notes, window, b
     if base is None or current is None:
         # Without a stored total, the segments' own total stands in for it.
         first = next((b for b in breakdowns if b.method.value != "formula"), None)
-        if first is not None and isinstance(first.decomposition, AdditiveDecomposition):
-            base, current = first.decomposition.base_total, first.decomposition.current_total
-        elif first is not None and isinstance(first.decomposition, RatioDecomposition):
-            base, current = first.decomposition.base_rate, first.decomposition.current_rate
+        dec = first.decomposition if first is not None else None
+        if isinstance(dec, AdditiveDecomposition | RatioDecomposition):
+            # A period where every segment is absent has no value, not a value of 0.
+            statuses = {s.status for s in dec.segments}
+            seen_base = bool(statuses & {SegmentStatus.BOTH, SegmentStatus.GONE})
+            seen_current = bool(statuses & {SegmentStatus.BOTH, SegmentStatus.NEW})
+            if isinstance(dec, AdditiveDecomposition):
+                totals = (dec.base_total, dec.current_total)
+            else:
+                totals = (dec.base_rate, dec.current_rate)
+            base = base if base is not None else (totals[0] if seen_base else None)
+            current = current if current is not None else (totals[1] if seen_current else None)
     if base is None or current is None:
         missing = window.comparison_label if base is None else window.current_label
         notes.append(f"{spec.name} has no value for {missing}.")

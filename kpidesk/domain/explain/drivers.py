@@ -42,6 +42,23 @@ def _share(part: float, change: float) -> float | None:
     return part / change if change != 0 else None
 
 
+# Beyond ±1000 % a share says "the parts cancelled out", not anything about the part.
+MEANINGFUL_SHARE = 10.0
+
+
+def _paren(share: float | None) -> str:
+    """``" (73 % of the change)"`` or nothing when the share means nothing."""
+    clause = _of_change(share)
+    return f" ({clause[2:]})" if clause else ""
+
+
+def _of_change(share: float | None) -> str:
+    """``", 73 % of the change"`` or nothing when the share means nothing."""
+    if share is None or abs(share) > MEANINGFUL_SHARE:
+        return ""
+    return f", {format_share(share)} of the change"
+
+
 def additive_drivers(dec: AdditiveDecomposition, unit: str, currency: str = "€") -> list[Driver]:
     """One driver per segment: "EU: 120,000 € → 89,900 €, −30,100 € (73 % of the change)."."""
     def amt(value: float, signed: bool = False, change: bool = False) -> str:
@@ -50,7 +67,7 @@ def additive_drivers(dec: AdditiveDecomposition, unit: str, currency: str = "€
     drivers = []
     for s in dec.segments:
         change = amt(s.change, signed=True, change=True)
-        tail = f"{change} ({format_share(s.share)} of the change)."
+        tail = f"{change}{_paren(s.share)}."
         if s.status is SegmentStatus.NEW:
             sentence = f"{s.label}: new this period at {amt(s.current or 0.0)}, {tail}"
         elif s.status is SegmentStatus.GONE:
@@ -77,8 +94,8 @@ def ratio_drivers(dec: RatioDecomposition, unit: str, currency: str = "€") -> 
         if s.rate_effect != 0:
             sentence = (f"{s.label}: its own rate went {amt(s.base_rate)} → {amt(s.current_rate)} "
                         f"at a {format_number(s.base_weight * 100)} % weight, "
-                        f"{amt(s.rate_effect, signed=True, change=True)} (rate effect, "
-                        f"{format_share(_share(s.rate_effect, dec.change))} of the change).")
+                        f"{amt(s.rate_effect, signed=True, change=True)} (rate effect"
+                        f"{_of_change(_share(s.rate_effect, dec.change))}).")
             drivers.append(Driver(f"{s.label} rate", DriverKind.RATE, s.rate_effect,
                                   _share(s.rate_effect, dec.change), sentence, segment=segment))
         if s.mix_effect != 0:
@@ -93,13 +110,13 @@ def ratio_drivers(dec: RatioDecomposition, unit: str, currency: str = "€") -> 
                         f"{format_number(s.current_weight * 100)} %")
             sentence = (f"{s.label}: {what}, with a rate {side} the average "
                         f"({amt(rate)} vs {amt(dec.base_rate)}), "
-                        f"{amt(s.mix_effect, signed=True, change=True)} (mix effect, "
-                        f"{format_share(_share(s.mix_effect, dec.change))} of the change).")
+                        f"{amt(s.mix_effect, signed=True, change=True)} (mix effect"
+                        f"{_of_change(_share(s.mix_effect, dec.change))}).")
             drivers.append(Driver(f"{s.label} mix", DriverKind.MIX, s.mix_effect,
                                   _share(s.mix_effect, dec.change), sentence, segment=segment))
     if dec.interaction != 0:
         sentence = (f"Rates and mix moving together: {amt(dec.interaction, signed=True, change=True)} "
-                    f"(interaction, {format_share(_share(dec.interaction, dec.change))} of the change).")
+                    f"(interaction{_of_change(_share(dec.interaction, dec.change))}).")
         drivers.append(Driver("interaction", DriverKind.INTERACTION, dec.interaction,
                               _share(dec.interaction, dec.change), sentence))
     return drivers
@@ -115,8 +132,8 @@ def input_drivers(att: ShapleyAttribution, unit: str, input_units: dict[str, str
         moved = format_relative((i.current - i.base) / abs(i.base)) if i.base else "from 0"
         sentence = (f"{label}: {format_amount(i.base, in_unit, currency=currency)} → "
                     f"{format_amount(i.current, in_unit, currency=currency)} ({moved}), "
-                    f"{format_amount(i.contribution, unit, signed=True, change=True, currency=currency)} "
-                    f"({format_share(i.share)} of the change).")
+                    f"{format_amount(i.contribution, unit, signed=True, change=True, currency=currency)}"
+                    f"{_paren(i.share)}.")
         drivers.append(Driver(label, DriverKind.INPUT, i.contribution, i.share, sentence))
     return drivers
 
@@ -140,8 +157,8 @@ def group_small(drivers: Sequence[Driver], change: float, unit: str, *, max_driv
     elif small:
         total = sum(d.contribution for d in small)
         sentence = (f"{len(small)} smaller drivers together: "
-                    f"{format_amount(total, unit, signed=True, change=True, currency=currency)} "
-                    f"({format_share(_share(total, change))} of the change).")
+                    f"{format_amount(total, unit, signed=True, change=True, currency=currency)}"
+                    f"{_paren(_share(total, change))}.")
         kept.append(Driver(f"other ({len(small)})", DriverKind.OTHER, total, _share(total, change),
                            sentence, members=tuple(d.label for d in small)))
     return tuple(kept)
@@ -166,7 +183,7 @@ def make_breakdown(dec: Decomposition, unit: str, *, currency: str = "€",
 
 def _driver_phrase(d: Driver, unit: str, currency: str, with_share: bool) -> str:
     text = f"{d.label} {format_amount(d.contribution, unit, signed=True, change=True, currency=currency)}"
-    if with_share and d.share is not None:
+    if with_share and d.share is not None and abs(d.share) <= MEANINGFUL_SHARE:
         text += f" ({format_share(d.share)})"
     return text
 
