@@ -323,6 +323,7 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
 
     values = rec["value"].to_numpy(dtype=np.float64).copy()
     is_percent = rec["is_percent"].to_numpy()
+    raw_is_text = np.fromiter((type(x) is str for x in rec["raw"].tolist()), dtype=bool, count=len(rec))
     frequencies = np.full(len(rec), "", dtype=object)
     starts = pd.Series(pd.NaT, index=rec.index, dtype="datetime64[ns]")
     rec_freq = rec["frequency"].to_numpy(dtype=object)
@@ -337,7 +338,8 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
             continue
         if target.unit == "percent":
             plain = mask & ~is_percent
-            scaled = mask & is_percent  # the reader scaled percent-formatted cells already
+            # The reader scaled percent-formatted number cells by 100; "12.5%" texts are exact.
+            scaled = mask & is_percent & ~raw_is_text
             if plain.any() and looks_like_fractions(values[plain]):
                 values[plain] *= 100.0
                 scaled |= plain

@@ -141,25 +141,82 @@ class ImportService:
 
     # -- reading ----------------------------------------------------------------
     def read_records(self, path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
-                     layout: str | None = None, progress: Progress | None = None,
-                     sandbox: bool = True) -> tuple[pd.DataFrame, str, list[str]]:
-        """(records, layout, warnings) of a file, via the readers of :mod:`kpidesk.io`."""
-        from kpidesk.io import records as reader_records
+                     layout: str | None = None, progress: Progress | None = None, sandbox: bool = True,
+                     overrides: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+        """(records, layout kind, warnings) of a file via :mod:`kpidesk.io` (reader → layout → records).
 
-        return reader_records.read_records(path, sheets=sheets, layout=layout, progress=progress,
-                                           sandbox=sandbox)
+        Without ``sheets`` every sheet whose layout is recognised is read; sheets
+        that are empty or unrecognised are skipped with a warning. ``layout``
+        forces the kind on every sheet; ``overrides`` maps a sheet name to a
+        :class:`kpidesk.io.layout.LayoutOverride` (the wizard's column choices).
+        When several sheets share KPI labels and have no segment column, each
+        sheet's values get the segment ``sheet:<name>`` so they do not collide.
+        A csv file's texts lose the export's anti-formula apostrophe
+        (:func:`kpidesk.io.export.unescape_csv_text`).
+        """
+        import pandas as pd
+
+        from kpidesk.io.errors import FileProblem
+        from kpidesk.io.export import unescape_csv_text
+        from kpidesk.io.layout import UNKNOWN, LayoutOverride, detect_layout
+        from kpidesk.io.reader import read_workbook
+        from kpidesk.io.records import to_records
+
+        workbook = read_workbook(path, sheets=list(sheets) if sheets else None, progress=progress,
+                                 sandbox=sandbox)
+        warnings = list(workbook.warnings)
+        parts: list[pd.DataFrame] = []
+        kinds: list[str] = []
+        for grid in workbook.sheets:
+            check_cancelled(progress)
+            override = (overrides or {}).get(grid.name) or LayoutOverride(kind=layout)
+            found = detect_layout(grid, override)
+            warnings.extend(grid.warnings)
+            if found.kind == UNKNOWN:
+                if sheets:
+                    raise FileProblem(path, f"the layout of sheet {grid.name!r} was not recognised "
+                                      f"({found.reason}); choose --layout long, wide or rows.", kind="layout")
+                if len(workbook.sheets) > 1:
+                    warnings.append(f"Sheet {grid.name!r} was skipped: {found.reason}.")
+                    continue
+                raise FileProblem(path, f"the layout of sheet {grid.name!r} was not recognised ({found.reason}); "
+                                  "choose --layout long, wide or rows.", kind="layout")
+            warnings.extend(found.notes)
+            frame = to_records(grid, found, os.fspath(path))
+            if len(frame):
+                parts.append(frame)
+                kinds.append(found.kind)
+        if not parts:
+            raise FileProblem(path, "no sheet holds KPI values kpidesk can read "
+                              "(every sheet is empty or has no period and value columns).", kind="empty")
+        records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        if len(parts) > 1:
+            label_sets = [set(p["kpi_label"].unique()) for p in parts]
+            shared = any(a & b for i, a in enumerate(label_sets) for b in label_sets[i + 1:])
+            no_segment = records["segment"].fillna("") == ""
+            if shared and no_segment.any():
+                records.loc[no_segment, "segment"] = "sheet:" + records.loc[no_segment, "sheet"].astype(str)
+                warnings.append("Several sheets hold the same KPIs, so each sheet's values are kept apart "
+                                "as the segment sheet:<sheet name>.")
+        if workbook.format == "csv":
+            for column in ("kpi_label", "segment", "note", "product"):
+                records[column] = records[column].map(
+                    lambda t: unescape_csv_text(t) if isinstance(t, str) and t.startswith("'") else t)
+        kind = kinds[0] if len(set(kinds)) == 1 else "mixed"
+        return records, kind, warnings
 
     # -- planning -----------------------------------------------------------------
     def plan(self, path: str | os.PathLike[str], *, product: str | int | None = None,
              sheets: Sequence[str] | None = None, layout: str | None = None,
              decisions: Mapping[str, LabelDecision] | None = None, progress: Progress | None = None,
-             sandbox: bool = True) -> ImportPlan:
+             sandbox: bool = True, overrides: Mapping[str, Any] | None = None) -> ImportPlan:
         """The dry run of importing ``path`` (nothing is written)."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise NotFoundError(f"There is no file {path}.")
         records, found_layout, warnings = self.read_records(path, sheets=sheets, layout=layout,
-                                                            progress=progress, sandbox=sandbox)
+                                                            progress=progress, sandbox=sandbox,
+                                                            overrides=overrides)
         check_cancelled(progress)
         plan = self.plan_records(records, product=product, file_name=os.path.basename(path), file_path=path,
                                  sha256=file_sha256(path), layout=found_layout, decisions=decisions)
