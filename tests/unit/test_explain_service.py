@@ -142,6 +142,8 @@ def test_by_filter_last_year_and_missing_data(shop) -> None:  # type: ignore[no-
     e = service.explain("revenue", "2026-Q3", compare="last-year", anomalies=False)
     assert e.compare_label == "2025-Q3"
     assert any("no value for 2025-Q3" in n for n in e.notes)
+    assert e.headline == "Revenue: no value for 2025-Q3, so there is no change to explain"
+    assert e.breakdowns == ()
     e = service.explain("revenue", "2026-Q3", by="plan", anomalies=False)
     assert e.breakdowns == ()
     assert any("no segments of kind 'plan'" in n for n in e.notes)

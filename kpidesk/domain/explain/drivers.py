@@ -12,6 +12,7 @@ up to its change.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 
 from kpidesk.domain.explain.model import (
@@ -273,6 +274,13 @@ def build_explanation(*, kpi_key: str, kpi_name: str, unit: str, period_label: s
     """Assemble an Explanation: order the breakdowns and write the headline."""
     ordered = order_breakdowns(breakdowns)
     change = current_value - base_value
+    if not (math.isfinite(base_value) and math.isfinite(current_value)):
+        missing = compare_label if not math.isfinite(base_value) else period_label
+        # Without both values there is no change, so no part of it to show.
+        return Explanation(kpi_key, kpi_name, unit, period_label, compare_label, base_value,
+                           current_value, math.nan, None,
+                           f"{kpi_name}: no value for {missing}, so there is no change to explain",
+                           (), tuple(context), tuple(notes))
     return Explanation(
         kpi_key=kpi_key,
         kpi_name=kpi_name,
