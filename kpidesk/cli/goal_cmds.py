@@ -172,7 +172,10 @@ def _goal_fields(args: Any, kpi_name: str) -> dict[str, Any]:
     if args.within:
         phrase_start, phrase_due = parse_horizon(args.within, today)
         start, due = start or phrase_start, due or phrase_due
-        words += f" within {args.within.strip().removeprefix('within ').strip()}"
+        phrase = args.within.strip().removeprefix("within ").strip()
+        if phrase.startswith(("next ", "this ")):
+            phrase = f"the {phrase}"
+        words += f" within {phrase}"
     elif due is not None:
         words += f" by {due.isoformat()}"
     if due is None:
@@ -251,7 +254,7 @@ def cmd_goal_show(args: Any) -> int:
         print(f"  status     {ev.status.label}" + (" (stale data)" if ev.stale else ""))
         print(f"  why        {ev.reason}")
         if ev.forecast is not None:
-            print(f"  forecast   {ev.forecast.summary()}")
+            print(f"  forecast   {ev.forecast.summary().removeprefix('forecast ')}")
         print("SMART check:")
         for finding in goals.smart_check(row):
             print("  " + finding.line())

@@ -175,3 +175,22 @@ def test_check_smart_turns_user_errors_into_failed_findings() -> None:
     assert findings[1].verdict is Verdict.FAIL
     assert findings[2].verdict is Verdict.FAIL
     assert "non-zero baseline" in findings[2].sentence
+
+
+def test_decrease_goal_rates_are_shown_in_the_kpis_direction() -> None:
+    churn = KpiInfo("churn_rate", "Customer churn rate", Unit.PERCENT, Direction.DOWN, Frequency.MONTH)
+    # 6.0 falling 0.1 a month to 5.4 in June (baseline); goal 4.5 by December:
+    # needs (4.5 − 5.4)/6 = −0.15/month; best over 6 months (5.4 − 6.0)/6 = −0.1/month → 1.5×
+    history = [(D(2025, 12, 1), 6.0)] + [(D(2026, m, 1), 6.0 - 0.1 * m) for m in range(1, 7)]
+    goal = Goal("churn_rate", GoalKind.DECREASE_TO, D(2026, 7, 1), D(2026, 12, 31), target_value=4.5,
+                statement="Reduce churn to 4.5% by December", objective="Retention")
+    finding = check_achievable(goal, churn, history, probability=0.6)
+    assert finding.verdict is Verdict.WARN  # above the best, below the fail ratio
+    assert "Needs -0.15 per month" in finding.sentence
+    assert "is -0.1 per month (1.5× the best)" in finding.sentence
+
+
+def test_probability_failure_is_explained() -> None:
+    finding = check_achievable(GOOD, ONB, HISTORY, probability=0.02)
+    assert finding.verdict is Verdict.FAIL
+    assert "the KPI's trend does not get there" in finding.sentence

@@ -213,19 +213,23 @@ def check_achievable(
             return SmartFinding("A", "Achievable", Verdict.WARN,
                                 f"The baseline {num(goal.baseline_value)} already meets the target "
                                 f"{num(target)}: the goal asks for no change.")
-        need = f"Needs {signed(rates.required)} {unit} over {rates.horizon} periods"
+        # shown in the KPI's own direction: a decrease goal needs a negative rate
+        sign = 1.0 if direction_of(goal.kind) is Direction.UP else -1.0
+        need = f"Needs {signed(sign * rates.required)} {unit} over {rates.horizon} periods"
         if rates.best is None:
             verdict = Verdict.WARN
             if probability is not None and probability < FAIL_PROBABILITY:
                 verdict = Verdict.FAIL
             return SmartFinding("A", "Achievable", verdict,
                                 f"{need}; too little history to compare with{prob_text}.")
-        best_text = f"best observed over {rates.window} periods is {signed(rates.best)} {unit}"
+        best_text = f"best observed over {rates.window} periods is {signed(sign * rates.best)} {unit}"
         ratio = rates.ratio
         if ratio is None:
             sentence = f"{need}; {best_text}: the KPI has never moved that way{prob_text}."
             return SmartFinding("A", "Achievable", Verdict.FAIL, sentence)
         sentence = f"{need}; {best_text} ({ratio:.1f}× the best){prob_text}."
+        if ratio <= FAIL_RATIO and probability is not None and probability < FAIL_PROBABILITY:
+            sentence += " The rate has been seen before, but the KPI's trend does not get there."
         if ratio > FAIL_RATIO or (probability is not None and probability < FAIL_PROBABILITY):
             return SmartFinding("A", "Achievable", Verdict.FAIL, sentence)
         if ratio > 1.0 or (probability is not None and probability < WARN_PROBABILITY):
