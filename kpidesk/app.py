@@ -1,0 +1,129 @@
+"""Composition root of the desktop app: Qt first, the window, then the workspace.
+
+``run()`` is what ``kpidesk`` (no arguments) calls. Order matters for start-up
+time: PySide6 is imported and the window is shown before the database layer,
+pandas, openpyxl or calamine are imported; the workspace is opened right
+after the first paint, and pandas is warmed up in the background after that.
+No globals: everything is built here and passed through constructors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+log = logging.getLogger(__name__)
+ORG, APP = "kpidesk", "kpidesk"
+
+
+def make_application(argv: Sequence[str] | None = None) -> Any:
+    """The QApplication (created once), with names, icon, high-DPI policy and palette."""
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # crisp on fractional scaling (125 %, 150 %): no rounding of the scale factor
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        QCoreApplication.setOrganizationName(ORG)
+        QCoreApplication.setApplicationName(APP)
+        app = QApplication(list(argv or sys.argv[:1]))
+    from kpidesk import __version__
+    from kpidesk.gui import theme
+
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(theme.app_icon())
+    mode = str(QSettings().value("view/theme", theme.SYSTEM))
+    theme.apply(app, mode)
+    return app
+
+
+def open_workspace(target: str, read_only: bool, parent: Any = None) -> Any:
+    """Open ``target``; a file locked by another kpidesk is offered read-only."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from kpidesk.errors import DatabaseLockedError
+    from kpidesk.services.workspace import Workspace
+
+    try:
+        return Workspace.open(target, read_only=read_only)
+    except DatabaseLockedError as exc:
+        answer = QMessageBox.question(
+            parent, "kpidesk",
+            f"{exc.message}\n\nOpen it read-only instead? You can look and export, but not edit.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel)
+        if answer == QMessageBox.StandardButton.Open:
+            return Workspace.open(target, read_only=True)
+        return None
+
+
+def _warm_up(runner: Any) -> None:
+    """Import pandas (and the analytics) on a worker once the window is up, so the first chart is quick."""
+    def work(progress: Any) -> None:
+        import pandas  # noqa: F401
+
+        import kpidesk.domain.analytics  # noqa: F401
+
+    runner.submit(work, show_progress=False, title="warm-up")
+
+
+def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> Any:
+    """The main window, shown, with the workspace opened just after its first paint."""
+    from PySide6.QtCore import QTimer
+
+    from kpidesk.gui.main_window import MainWindow
+
+    window = MainWindow(settings, opener=lambda target, ro: open_workspace(target, ro, window))
+    window.show()
+
+    def open_first() -> None:
+        from kpidesk.paths import resolve_db_target
+
+        target = resolve_db_target(db)
+        try:
+            ws = open_workspace(target, read_only, window)
+        except Exception as exc:
+            window.show_error(exc)
+            return
+        if ws is not None:
+            window.set_workspace(ws)
+            _warm_up(window.runner)
+
+    QTimer.singleShot(0, open_first)
+    return window
+
+
+def _install_excepthook(window: Any) -> None:
+    """An exception escaping a slot becomes the error dialog, not a line on stderr."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        import traceback
+
+        details = "".join(traceback.format_exception(kind, exc, tb))
+        log.error("unhandled: %s", details)
+        try:
+            window.show_error(exc, details)
+        except Exception:
+            previous(kind, exc, tb)
+
+    sys.excepthook = hook
+
+
+def run(db: str | None = None, read_only: bool = False) -> int:
+    """Start the desktop app; returns the exit code."""
+    app = make_application()
+    window = build_window(db, read_only)
+    _install_excepthook(window)
+    if os.environ.get("KPIDESK_EXIT_AFTER_PAINT"):  # benchmarks: measure start-up to first paint
+        from kpidesk.gui.startup_probe import exit_after_first_paint
+
+        exit_after_first_paint(window)
+    code = app.exec()
+    if window.ws is not None:
+        window.ws.close()
+    return int(code)

@@ -1,0 +1,102 @@
+"""The editable table of a KPI's values (period, segment, value, note, source).
+
+Rows are plain tuples read by the page; an edit does not touch the database
+itself: it emits :attr:`edit_requested`, the page turns it into an undoable
+command, and the table is reloaded from the Changes that come back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from kpidesk.domain.periods import period_label
+from kpidesk.domain.units import format_value
+
+Index = QModelIndex | QPersistentModelIndex
+PERIOD, SEGMENT, VALUE, NOTE, SOURCE = range(5)
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    measurement_id: int
+    period_start: dt.date
+    segment: str
+    value: float | None
+    note: str
+    source: str
+
+
+class ValuesModel(QAbstractTableModel):
+    edit_requested = Signal(object, str, object)  # (ValueRow, column name, new value)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ValueRow] = []
+        self._unit, self._currency, self._frequency = "count", "", "month"
+        self.read_only = False
+        self._headers = [self.tr("Period"), self.tr("Segment"), self.tr("Value"), self.tr("Note"),
+                         self.tr("Source")]
+
+    def set_rows(self, rows: list[ValueRow], unit: str, currency: str, frequency: str) -> None:
+        self.beginResetModel()
+        # newest first: the period one edits most is the latest
+        self._rows = sorted(rows, key=lambda r: (r.segment != "", r.segment, r.period_start), reverse=False)
+        self._rows.sort(key=lambda r: r.period_start, reverse=True)
+        self._rows.sort(key=lambda r: (r.segment != "", r.segment))
+        self._unit, self._currency, self._frequency = unit, currency, frequency
+        self.endResetModel()
+
+    def row_at(self, row: int) -> ValueRow:
+        return self._rows[row]
+
+    # -- QAbstractTableModel -------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 5
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 5:
+            return self._headers[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row, col = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (period_label(row.period_start, self._frequency), row.segment or self.tr("total"),
+                    format_value(row.value, self._unit, self._currency), row.note, row.source)[col]
+        if role == Qt.ItemDataRole.EditRole:
+            return (row.period_start.isoformat(), row.segment, "" if row.value is None else repr(row.value),
+                    row.note, row.source)[col]
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == VALUE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col in (VALUE, NOTE) and not self.read_only:
+                return self.tr("Double-click or press F2 to edit; Ctrl+Z undoes.")
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return row.measurement_id
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() in (VALUE, NOTE) and not self.read_only:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid() or index.column() not in (VALUE, NOTE):
+            return False
+        row = self._rows[index.row()]
+        self.edit_requested.emit(row, "value" if index.column() == VALUE else "note", value)
+        # the model changes when the reload arrives, not here
+        return False

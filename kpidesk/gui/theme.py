@@ -1,0 +1,137 @@
+"""Light and dark palettes following the system, and the app's few colours.
+
+The palette is Fusion's, recoloured; the colour scheme follows
+``QStyleHints.colorScheme()`` unless the user picked one in View > Theme.
+Status colours are chosen to stay readable on both backgrounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from kpidesk import resource_files
+
+SYSTEM, LIGHT, DARK = "system", "light", "dark"
+
+
+@dataclass(frozen=True)
+class Colors:
+    dark: bool
+    window: QColor
+    base: QColor
+    card: QColor
+    card_border: QColor
+    text: QColor
+    muted: QColor
+    accent: QColor
+    good: QColor
+    bad: QColor
+    warn: QColor
+    neutral: QColor
+    series: QColor
+    target: QColor
+    forecast: QColor
+    grid: QColor
+
+
+LIGHT_COLORS = Colors(
+    dark=False, window=QColor("#f4f5f7"), base=QColor("#ffffff"), card=QColor("#ffffff"),
+    card_border=QColor("#d9dce1"), text=QColor("#1d2430"), muted=QColor("#5f6b7a"),
+    accent=QColor("#2f6fdb"), good=QColor("#1e8449"), bad=QColor("#c0392b"), warn=QColor("#b9770e"),
+    neutral=QColor("#7b8794"), series=QColor("#2f6fdb"), target=QColor("#8e44ad"),
+    forecast=QColor("#d35400"), grid=QColor("#e3e6ea"),
+)
+DARK_COLORS = Colors(
+    dark=True, window=QColor("#1f2329"), base=QColor("#181b20"), card=QColor("#272c34"),
+    card_border=QColor("#3a414c"), text=QColor("#e6e9ee"), muted=QColor("#9aa5b3"),
+    accent=QColor("#6ea2ff"), good=QColor("#4cc38a"), bad=QColor("#ff6b5e"), warn=QColor("#f0b44c"),
+    neutral=QColor("#9aa5b3"), series=QColor("#6ea2ff"), target=QColor("#c39bd3"),
+    forecast=QColor("#ffa45c"), grid=QColor("#323843"),
+)
+
+_current = LIGHT_COLORS
+
+
+def colors() -> Colors:
+    """The colours of the palette in use."""
+    return _current
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    return hints.colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply(app: QApplication, mode: str = SYSTEM) -> Colors:
+    """Apply the light or dark palette (``mode``: system, light or dark)."""
+    global _current
+    dark = system_is_dark() if mode == SYSTEM else mode == DARK
+    c = DARK_COLORS if dark else LIGHT_COLORS
+    _current = c
+    app.setStyle("Fusion")
+    pal = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: c.window, QPalette.ColorRole.WindowText: c.text,
+        QPalette.ColorRole.Base: c.base, QPalette.ColorRole.AlternateBase: c.window,
+        QPalette.ColorRole.Text: c.text, QPalette.ColorRole.Button: c.card,
+        QPalette.ColorRole.ButtonText: c.text, QPalette.ColorRole.ToolTipBase: c.card,
+        QPalette.ColorRole.ToolTipText: c.text, QPalette.ColorRole.Highlight: c.accent,
+        QPalette.ColorRole.HighlightedText: QColor("#ffffff"), QPalette.ColorRole.Link: c.accent,
+        QPalette.ColorRole.PlaceholderText: c.muted, QPalette.ColorRole.Mid: c.card_border,
+        QPalette.ColorRole.Midlight: c.card_border,
+    }
+    for role, color in roles.items():
+        pal.setColor(role, color)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, c.muted)
+    app.setPalette(pal)
+    try:
+        app.setStyleSheet(resource_files.read_text("styles", "app.qss"))
+    except (FileNotFoundError, OSError):
+        app.setStyleSheet("")
+    return c
+
+
+def status_color(status: str) -> QColor:
+    """The colour of a status word: good / bad / warn / neutral (and goal/RAG words)."""
+    c = _current
+    return {
+        "good": c.good, "green": c.good, "on_track": c.good, "achieved": c.good, "met": c.good,
+        "bad": c.bad, "red": c.bad, "off_track": c.bad, "missed": c.bad, "at_risk": c.warn,
+        "amber": c.warn, "warn": c.warn, "behind": c.warn, "overdue": c.bad,
+    }.get(status, c.neutral)
+
+
+def dot_icon(color: QColor, size: int = 12) -> QIcon:
+    """A small filled circle, used as a status dot in lists."""
+    ratio = 2
+    pix = QPixmap(size * ratio, size * ratio)
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pix)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(color)
+    painter.drawEllipse(2, 2, size - 4, size - 4)
+    painter.end()
+    return QIcon(pix)
+
+
+def app_icon() -> QIcon:
+    """The application icon, from the SVG in resources/icons."""
+    icon = QIcon()
+    try:
+        data = resource_files.read_bytes("icons", "kpidesk.svg")
+    except (FileNotFoundError, OSError):
+        return icon
+    pix = QPixmap()
+    pix.loadFromData(data, "SVG")
+    if not pix.isNull():
+        for size in (16, 24, 32, 48, 64, 128, 256):
+            icon.addPixmap(pix.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation))
+    return icon

@@ -1,0 +1,169 @@
+"""The portfolio dashboard: one painted tile per KPI, attention first.
+
+Data loads on the task runner (newest request wins); filters (product,
+category, stage) and the portfolio view re-arrange the loaded tiles on the
+GUI thread, which is instant even for hundreds of tiles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kpidesk.gui.charts.tiles import Section, TileCanvas
+from kpidesk.gui.dashboard_data import DashboardData, TileData, load_dashboard
+from kpidesk.gui.models.navigator_model import CATEGORY_ORDER, GROUP_LABELS, STAGE_ORDER
+
+RELEVANT = {"measurement", "kpi", "product", "goal", "target", "checkin", "import_batch", "rag_threshold"}
+
+
+class DashboardPage(QWidget):
+    kpi_activated = Signal(int)
+    data_loaded = Signal(object)  # DashboardData
+
+    def __init__(self, workspace: Any, runner: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dashboardPage")
+        self.ws, self.runner = workspace, runner
+        self.data = DashboardData()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(16, 0, 16, 0)
+        title = QLabel(self.tr("Dashboard"))
+        title.setObjectName("pageTitle")
+        bar.addWidget(title)
+        bar.addSpacing(16)
+        self.product = QComboBox()
+        self.category = QComboBox()
+        self.stage = QComboBox()
+        for combo, label, tip in ((self.product, self.tr("&Product:"), self.tr("Show one product's KPIs")),
+                                  (self.category, self.tr("C&ategory:"), self.tr("Financial, customer, …")),
+                                  (self.stage, self.tr("&Stage:"), self.tr("AARRR stage"))):
+            caption = QLabel(label)
+            caption.setBuddy(combo)
+            combo.setToolTip(tip)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            bar.addWidget(caption)
+            bar.addWidget(combo)
+            combo.currentIndexChanged.connect(self._rearrange)
+        self.category.addItem(self.tr("All"), "")
+        for key in CATEGORY_ORDER:
+            self.category.addItem(self.tr(GROUP_LABELS[key]), key)
+        self.stage.addItem(self.tr("All"), "")
+        for key in STAGE_ORDER:
+            self.stage.addItem(self.tr(GROUP_LABELS[key]), key)
+        self.product.addItem(self.tr("All"), 0)
+        bar.addStretch(1)
+        self.by_kpi = QRadioButton(self.tr("Portfolio (same KPI across products)"))
+        self.by_kpi.setToolTip(self.tr("Put each KPI's tiles of every product side by side"))
+        self.by_product = QRadioButton(self.tr("By product"))
+        self.by_product.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.by_product)
+        group.addButton(self.by_kpi)
+        self.by_kpi.toggled.connect(self._rearrange)
+        bar.addWidget(self.by_product)
+        bar.addWidget(self.by_kpi)
+        layout.addLayout(bar)
+        self.summary = QLabel()
+        self.summary.setObjectName("muted")
+        self.summary.setContentsMargins(16, 0, 16, 0)
+        layout.addWidget(self.summary)
+        self.canvas = TileCanvas()
+        self.canvas.activated.connect(self.kpi_activated)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(self.canvas)
+        layout.addWidget(self.scroll, 1)
+        self.setFocusProxy(self.canvas)
+
+    # -- data -------------------------------------------------------------------
+    def refresh(self, changes: Any = None) -> None:
+        if changes is not None and not changes.empty and not changes.tables & RELEVANT:
+            return
+        self.summary.setText(self.tr("Loading…") if not self.data.tiles else self.summary.text())
+        self.runner.submit(lambda progress: load_dashboard(self.ws, progress), on_done=self.set_data,
+                           key="dashboard", show_progress=False, title=self.tr("Loading the dashboard"))
+
+    def set_data(self, data: DashboardData) -> None:
+        self.data = data
+        current = self.product.currentData()
+        self.product.blockSignals(True)
+        self.product.clear()
+        self.product.addItem(self.tr("All"), 0)
+        for product_id, name in data.products:
+            self.product.addItem(name, product_id)
+        self.product.setCurrentIndex(max(0, self.product.findData(current)))
+        self.product.blockSignals(False)
+        self._rearrange()
+        self.data_loaded.emit(data)
+
+    def filtered(self) -> list[TileData]:
+        product, category, stage = self.product.currentData(), self.category.currentData(), self.stage.currentData()
+        return [t for t in self.data.tiles
+                if (not product or t.product_id == product) and (not category or t.category == category)
+                and (not stage or t.stage == stage)]
+
+    def sections(self) -> list[Section]:
+        tiles = self.filtered()
+        attention = [t for t in tiles if t.attention]
+        rest = [t for t in tiles if not t.attention]
+        sections: list[Section] = []
+        if attention:
+            sections.append(Section(self.tr("Needs attention"), attention))
+        if self.by_kpi.isChecked():
+            groups: dict[str, list[TileData]] = defaultdict(list)
+            for tile in rest:
+                groups[tile.catalog_key].append(tile)
+            shared = sorted((g for g in groups.values() if len({t.product_id for t in g}) > 1),
+                            key=lambda g: g[0].name.casefold())
+            for group in shared:
+                sections.append(Section(self.tr("{name} — across {n} products").format(
+                    name=group[0].name, n=len({t.product_id for t in group})),
+                    sorted(group, key=lambda t: t.product.casefold())))
+            single = [t for g in groups.values() if len({t.product_id for t in g}) <= 1 for t in g]
+            if single:
+                sections.append(Section(self.tr("Only in one product"), single))
+        else:
+            by_product: dict[str, list[TileData]] = defaultdict(list)
+            for tile in rest:
+                by_product[tile.product].append(tile)
+            for name in sorted(by_product, key=str.casefold):
+                sections.append(Section(name, by_product[name]))
+        return sections
+
+    def _rearrange(self) -> None:
+        if not hasattr(self, "canvas"):  # signals fire while the bar is being built
+            return
+        sections = self.sections()
+        self.canvas.set_sections(sections)
+        shown = sum(len(s.tiles) for s in sections)
+        attention = sum(1 for t in self.filtered() if t.attention)
+        if not self.data.tiles:
+            self.summary.setText(self.tr("No KPIs yet: add one from the catalog or import a spreadsheet."))
+        else:
+            self.summary.setText(self.tr("{shown} of {total} KPIs · {att} need attention").format(
+                shown=shown, total=len(self.data.tiles), att=attention))
+        self.canvas.setAccessibleDescription(self.summary.text())
+
+    def select_product(self, product_id: int) -> None:
+        index = self.product.findData(product_id)
+        if index >= 0:
+            self.product.setCurrentIndex(index)
+
+    def focus_tiles(self) -> None:
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
