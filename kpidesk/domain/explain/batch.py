@@ -1,37 +1,31 @@
 """Explanations for many KPIs at once, vectorised over KPIs and segments.
 
-Input is one long table of measurements (the shape storage reads into
-pandas): columns ``kpi``, ``period_start``, ``segment``, ``value`` and, for
-ratio KPIs, ``numerator`` and ``denominator``. Each KPI is described by a
-:class:`KpiSpec`. The current and the comparison periods are rolled up per
-(KPI, segment) in one groupby, following the KPI's aggregation:
+The two periods are rolled up per (KPI, segment) in one groupby
+(:mod:`kpidesk.domain.explain.rollup`); then each (KPI, segment kind) is a
+group of rows, and all groups go through the additive and the shift-share
+cores together. Only the final records are built KPI by KPI. Which
+decomposition a KPI gets:
 
-- ``sum``: sum of the values in the period; decomposed additively;
-- ``last``: the last value in the period (stocks such as MRR); additively;
-- ``ratio`` (and ``mean`` / ``min`` / ``max`` when every row carries a
-  numerator and a denominator): sum of numerators over sum of denominators
-  times the unit scale (100 for percent); decomposed by shift-share;
+- ``sum`` and ``last`` KPIs: additive (the segments add up to the total);
+- ``ratio`` KPIs, and ``mean`` / ``min`` / ``max`` KPIs whose every row has a
+  numerator and a denominator: shift-share into rate, mix and interaction;
 - ``mean`` / ``min`` / ``max`` without them: not splittable by segment (the
-  parts of a mean do not add up); the explanation says so in ``notes``.
-
-All (KPI, kind) groups then go through the additive and the shift-share
-cores together; only the final records are built per KPI.
+  parts of a mean do not add up); the explanation says so in ``notes``;
+- a KPI with a formula: Shapley attribution over its inputs as well.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kpidesk.domain.enums import Aggregation, Frequency
+from kpidesk.domain.enums import Aggregation
 from kpidesk.domain.explain.additive import REMAINDER_TOLERANCE, additive_arrays
-from kpidesk.domain.explain.compare import Compare, comparison_start, period_window
 from kpidesk.domain.explain.drivers import build_explanation, context_in_periods, make_breakdown
 from kpidesk.domain.explain.model import (
     REMAINDER_SEGMENT,
@@ -44,117 +38,154 @@ from kpidesk.domain.explain.model import (
     SegmentContribution,
     SegmentStatus,
 )
+from kpidesk.domain.explain.rollup import RATIO_LIKE, KpiSpec, Window, rollup
 from kpidesk.domain.explain.shapley import shapley_attribution
 from kpidesk.domain.explain.shift_share import ratio_arrays
 from kpidesk.domain.explain.wording import segment_label
-from kpidesk.domain.periods import period_label
 from kpidesk.errors import KpideskError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RATIO_LIKE = {Aggregation.RATIO, Aggregation.MEAN, Aggregation.MIN, Aggregation.MAX}
+__all__ = ["KpiSpec", "Window", "explain_frame"]
+
+COLUMNS = ("value_0", "value_1", "num_0", "num_1", "den_0", "den_1")
 
 
-@dataclass(frozen=True)
-class KpiSpec:
-    """What the explainer needs to know about one KPI.
+@dataclass
+class _Groups:
+    """The segment rows of every (KPI, kind) group; 0 = comparison, 1 = current."""
 
-    ``formula`` (a callable over a dict of input values) and ``inputs`` (the
-    input KPI keys) make it a formula KPI explained by Shapley attribution;
-    the inputs' totals must be in the same table.
-    """
+    keys: list[tuple[str, str]]  # group code → (kpi, kind)
+    codes: np.ndarray  # row → group code
+    names: list[str]  # row → stored segment
+    rows: dict[str, np.ndarray]  # COLUMNS, per row
+    present0: np.ndarray
+    present1: np.ndarray
+    remainder: np.ndarray  # row is the (unsegmented) part of a stored total
 
-    key: str
-    name: str
-    unit: str
-    aggregation: str = Aggregation.SUM.value
-    formula: Callable[[dict[str, float]], float] | None = None
-    inputs: tuple[str, ...] = ()
-    input_labels: Mapping[str, str] = field(default_factory=dict)
-    # The same formula over arrays (optional): one call for all Shapley points.
-    vectorised: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+    def members(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for i, g in enumerate(self.codes):
+            out[int(g)].append(i)
+        return out
 
-    @property
-    def scale(self) -> float:
-        """N/D times this is the stored value: 100 for percent KPIs (percentage points)."""
-        return 100.0 if self.unit == "percent" else 1.0
-
-
-@dataclass(frozen=True)
-class Window:
-    """The two compared periods as half-open date windows, with their labels."""
-
-    current: tuple[dt.date, dt.date]
-    comparison: tuple[dt.date, dt.date]
-    current_label: str
-    comparison_label: str
-
-    @classmethod
-    def of(cls, start: dt.date, frequency: Frequency | str, compare: Compare | str) -> Window:
-        """The period starting at ``start`` and the one it is compared with."""
-        base = comparison_start(start, frequency, compare)
-        return cls(period_window(start, frequency), period_window(base, frequency),
-                   period_label(start, frequency), period_label(base, frequency))
-
-    def inclusive(self, which: str) -> tuple[dt.date, dt.date]:
-        start, end = self.current if which == "current" else self.comparison
-        return start, end - dt.timedelta(days=1)
+    def status(self, i: int) -> SegmentStatus:
+        if self.remainder[i]:
+            return SegmentStatus.REMAINDER
+        if not self.present0[i]:
+            return SegmentStatus.NEW
+        return SegmentStatus.BOTH if self.present1[i] else SegmentStatus.GONE
 
 
-def rollup(frame: pd.DataFrame, window: Window, specs: Mapping[str, KpiSpec]) -> pd.DataFrame:
-    """One row per (kpi, segment) with value / numerator / denominator in both periods.
-
-    Columns: ``kpi, segment, value_0, value_1, num_0, num_1, den_0, den_1,
-    has_nd_0, has_nd_1, present_0, present_1`` (0 = comparison, 1 = current).
-    The value follows the KPI's aggregation (module docstring).
-    """
-    import pandas as pd
-
-    days = pd.to_datetime(frame["period_start"])
-    which = np.full(len(frame), -1, dtype=np.int8)
-    for code, (start, end) in ((0, window.comparison), (1, window.current)):
-        inside = ((days >= pd.Timestamp(start)) & (days < pd.Timestamp(end))).to_numpy()
-        which[inside] = code
-    keep = which >= 0
-    cols = ["kpi", "segment", "value"] + [c for c in ("numerator", "denominator") if c in frame]
-    part = frame.loc[keep, cols].copy()
-    part["w"] = which[keep]
-    part["_day"] = days[keep].to_numpy()
-    if "numerator" not in part:
-        part["numerator"] = np.nan
-        part["denominator"] = np.nan
-    part = part.sort_values("_day", kind="stable")
-    part["has_nd"] = part["numerator"].notna() & part["denominator"].notna()
-    grouped = part.groupby(["kpi", "segment", "w"], sort=False, observed=True)
-    agg = grouped.agg(
-        v_sum=("value", "sum"), v_last=("value", "last"), v_mean=("value", "mean"),
-        v_min=("value", "min"), v_max=("value", "max"),
-        num=("numerator", "sum"), den=("denominator", "sum"),
-        has_nd=("has_nd", "all"),
-    ).reset_index()
-    aggregation = agg["kpi"].map({k: s.aggregation for k, s in specs.items()}).fillna("sum")
-    agg["value"] = agg["v_sum"]
-    for name, column in (("last", "v_last"), ("mean", "v_mean"), ("min", "v_min"), ("max", "v_max")):
-        chosen = (aggregation == name).to_numpy()
-        agg.loc[chosen, "value"] = agg.loc[chosen, column]
-    agg["present"] = True
-    wide = agg.pivot(index=["kpi", "segment"], columns="w",
-                     values=["value", "num", "den", "has_nd", "present"])
-    wide.columns = [f"{name}_{w}" for name, w in wide.columns]
-    for name in ("value", "num", "den", "has_nd", "present"):
-        for w in (0, 1):
-            if f"{name}_{w}" not in wide:
-                wide[f"{name}_{w}"] = np.nan
-    for name in ("has_nd", "present"):
-        for w in (0, 1):
-            wide[f"{name}_{w}"] = wide[f"{name}_{w}"].astype("boolean").fillna(False).astype(bool)
-    return wide.reset_index()
+def _ratio_kpis(wide: pd.DataFrame, specs: Mapping[str, KpiSpec]) -> dict[str, bool]:
+    """Which KPIs get shift-share: ratio KPIs, and mean/min/max ones with every numerator/denominator."""
+    # A side the segment is absent from needs no numerator; every present side does.
+    nd_ok = (wide["has_nd_0"] | ~wide["present_0"]) & (wide["has_nd_1"] | ~wide["present_1"])
+    nd_all = nd_ok.groupby(wide["kpi"]).all()
+    out = {}
+    for key, spec in specs.items():
+        agg = Aggregation(spec.aggregation)
+        out[key] = agg is Aggregation.RATIO or (agg in RATIO_LIKE and bool(nd_all.get(key, False)))
+    return out
 
 
-def _is_ratio(spec: KpiSpec, has_nd: bool) -> bool:
-    agg = Aggregation(spec.aggregation)
-    return agg is Aggregation.RATIO or (agg in RATIO_LIKE and has_nd)
+def _segment_groups(wide: pd.DataFrame, by: str | None) -> _Groups:
+    """Rows with a ``kind:value`` segment, coded by (KPI, kind); ``by`` keeps one kind."""
+    kpis = wide["kpi"].to_numpy()
+    segments = wide["segment"].astype(str).to_numpy()
+    kinds = np.array([s.partition(":")[0] if ":" in s else "" for s in segments], dtype=object)
+    index = np.flatnonzero(kinds != "")
+    if by:
+        index = index[kinds[index] == by]
+    code_of: dict[tuple[str, str], int] = {}
+    codes = np.array([code_of.setdefault((kpis[i], kinds[i]), len(code_of)) for i in index], dtype=np.intp)
+    return _Groups(
+        keys=list(code_of), codes=codes, names=list(segments[index]),
+        rows={c: wide[c].to_numpy(dtype=float)[index] for c in COLUMNS},
+        present0=wide["present_0"].to_numpy(dtype=bool)[index],
+        present1=wide["present_1"].to_numpy(dtype=bool)[index],
+        remainder=np.zeros(len(index), dtype=bool),
+    )
+
+
+def _with_remainders(groups: _Groups, totals: Mapping[str, int], cols: Mapping[str, np.ndarray],
+                     ratio_kpi: Mapping[str, bool]) -> _Groups:
+    """Append, per group, the stored total minus the sum of its segments (when more than noise)."""
+    n_groups = len(groups.keys)
+    sums = {c: np.bincount(groups.codes, weights=np.nan_to_num(groups.rows[c]), minlength=n_groups)
+            for c in COLUMNS}
+    codes: list[int] = []
+    extra: dict[str, list[float]] = {c: [] for c in COLUMNS}
+    for g, (kpi, _kind) in enumerate(groups.keys):
+        t = totals.get(kpi)
+        if t is None:
+            continue
+        fields = ("num_0", "num_1", "den_0", "den_1") if ratio_kpi[kpi] else ("value_0", "value_1")
+        gaps = {}
+        for c in fields:
+            total = cols[c][t]
+            if math.isnan(total):
+                gaps[c] = 0.0
+                continue
+            noise = REMAINDER_TOLERANCE * max(abs(total), abs(sums[c][g]), 1.0)
+            gap = total - sums[c][g]
+            gaps[c] = 0.0 if abs(gap) <= noise else gap
+        if any(gaps.values()):
+            codes.append(g)
+            for c in COLUMNS:
+                extra[c].append(gaps.get(c, 0.0))
+    if not codes:
+        return groups
+    n = len(codes)
+    return _Groups(
+        keys=groups.keys,
+        codes=np.concatenate([groups.codes, np.array(codes, dtype=np.intp)]),
+        names=groups.names + [REMAINDER_SEGMENT] * n,
+        rows={c: np.concatenate([groups.rows[c], np.array(extra[c], dtype=float)]) for c in COLUMNS},
+        present0=np.concatenate([groups.present0, np.ones(n, dtype=bool)]),
+        present1=np.concatenate([groups.present1, np.ones(n, dtype=bool)]),
+        remainder=np.concatenate([groups.remainder, np.ones(n, dtype=bool)]),
+    )
+
+
+def _breakdowns(groups: _Groups, specs: Mapping[str, KpiSpec], ratio_kpi: Mapping[str, bool],
+                currency: str) -> tuple[dict[str, list[Breakdown]], dict[str, list[str]]]:
+    """Run both cores over every group at once, then build each group's record."""
+    n_groups = len(groups.keys)
+    rows = groups.rows
+    add = additive_arrays(groups.codes, np.where(groups.present0, rows["value_0"], np.nan),
+                          np.where(groups.present1, rows["value_1"], np.nan), n_groups)
+    scale = np.array([specs[k].scale for k, _ in groups.keys], dtype=float)
+    rat = ratio_arrays(groups.codes, rows["num_0"], rows["den_0"], rows["num_1"], rows["den_1"],
+                       scale=scale, n_groups=n_groups)
+    breakdowns: dict[str, list[Breakdown]] = defaultdict(list)
+    notes: dict[str, list[str]] = defaultdict(list)
+    for g, idx in sorted(groups.members().items()):
+        kpi, kind = groups.keys[g]
+        spec = specs[kpi]
+        status = [groups.status(i) for i in idx]
+        if ratio_kpi[kpi]:
+            if math.isnan(rat.base_rate[g]) or math.isnan(rat.current_rate[g]):
+                notes[kpi].append(f"Cannot split by {kind}: a period has a total denominator of 0.")
+                continue
+            bad = [groups.names[i] for i in idx if (rows["den_0"][i] == 0 and rows["num_0"][i] != 0)
+                   or (rows["den_1"][i] == 0 and rows["num_1"][i] != 0)]
+            if bad:
+                notes[kpi].append(f"Cannot split by {kind}: segment {bad[0]!r} has a numerator "
+                                  "but a denominator of 0.")
+                continue
+            dec: AdditiveDecomposition | RatioDecomposition = _ratio_record(
+                kind, g, idx, scale=spec.scale, names=groups.names, status=status, rows=rows, rat=rat)
+        elif Aggregation(spec.aggregation) in RATIO_LIKE:
+            notes[kpi].append(f"{spec.name} is a {spec.aggregation} over the period, which does "
+                              f"not add up across segments; record a numerator and a denominator "
+                              f"per {kind} to split it.")
+            continue
+        else:
+            dec = _additive_record(kind, g, idx, names=groups.names, status=status, rows=rows, add=add)
+        breakdowns[kpi].append(make_breakdown(dec, spec.unit, currency=currency))
+    return breakdowns, notes
 
 
 def explain_frame(
@@ -168,6 +199,7 @@ def explain_frame(
 ) -> list[Explanation]:
     """Explain every KPI of ``specs`` between the two periods of ``window``.
 
+    ``frame`` has the columns of :func:`~kpidesk.domain.explain.rollup.rollup`.
     ``by`` keeps one segment kind (``"region"``); otherwise every kind found
     is explained and ordered best first. ``context`` maps a KPI key to its
     annotations and anomalies; those dated inside either period are attached.
@@ -177,108 +209,15 @@ def explain_frame(
     """
     by_key = {s.key: s for s in specs}
     wide = rollup(frame[frame["kpi"].isin(by_key)], window, by_key)
-    kpis = wide["kpi"].to_numpy()
+    ratio_kpi = _ratio_kpis(wide, by_key)
     segments = wide["segment"].astype(str).to_numpy()
-    kinds = np.array([s.partition(":")[0] if ":" in s else "" for s in segments], dtype=object)
-    totals = segments == ""
-    # A side the segment is absent from needs no numerator; every present side does.
-    nd_ok = ((wide["has_nd_0"] | ~wide["present_0"]) & (wide["has_nd_1"] | ~wide["present_1"]))
-    nd_all = nd_ok.groupby(wide["kpi"]).all()
-    ratio_kpi = {k: _is_ratio(s, bool(nd_all.get(k, False))) for k, s in by_key.items()}
-
-    # Per KPI totals as stored (segment "").
-    total_rows = {kpis[i]: i for i in np.flatnonzero(totals)}
-
-    # Group codes for (kpi, kind) of segmented rows.
-    seg_idx = np.flatnonzero(~totals & (kinds != ""))
-    if by:
-        seg_idx = seg_idx[kinds[seg_idx] == by]
-    keys = list(zip(kpis[seg_idx], kinds[seg_idx], strict=True))
-    group_of: dict[tuple[str, str], int] = {}
-    codes = np.array([group_of.setdefault(k, len(group_of)) for k in keys], dtype=np.intp)
-    groups = list(group_of)
-
-    cols = {c: wide[c].to_numpy(dtype=float) for c in
-            ("value_0", "value_1", "num_0", "num_1", "den_0", "den_1")}
-    present0 = wide["present_0"].to_numpy(dtype=bool)
-    present1 = wide["present_1"].to_numpy(dtype=bool)
-    names = list(segments[seg_idx])
-    rows = {c: a[seg_idx] for c, a in cols.items()}
-    p0, p1 = present0[seg_idx], present1[seg_idx]
-
-    # Remainder rows: stored total minus the sum of a kind's segments.
-    n_groups = len(groups)
-    extra_names: list[str] = []
-    extra_codes: list[int] = []
-    extra = {c: [] for c in cols}
-    sums = {c: np.bincount(codes, weights=np.nan_to_num(rows[c]), minlength=n_groups) for c in cols}
-    for g, (kpi, _kind) in enumerate(groups):
-        t = total_rows.get(kpi)
-        if t is None:
-            continue
-        fields = ("num_0", "num_1", "den_0", "den_1") if ratio_kpi[kpi] else ("value_0", "value_1")
-        gaps = {}
-        for c in fields:
-            total = cols[c][t]
-            gap = 0.0 if math.isnan(total) else total - sums[c][g]
-            noise = REMAINDER_TOLERANCE * max(abs(total) if not math.isnan(total) else 0.0,
-                                              abs(sums[c][g]), 1.0)
-            gaps[c] = 0.0 if abs(gap) <= noise else gap
-        if any(gaps.values()):
-            extra_names.append(REMAINDER_SEGMENT)
-            extra_codes.append(g)
-            for c in cols:
-                extra[c].append(gaps.get(c, 0.0))
-    if extra_codes:
-        names += extra_names
-        codes = np.concatenate([codes, np.array(extra_codes, dtype=np.intp)])
-        rows = {c: np.concatenate([rows[c], np.array(extra[c], dtype=float)]) for c in cols}
-        p0 = np.concatenate([p0, np.ones(len(extra_codes), dtype=bool)])
-        p1 = np.concatenate([p1, np.ones(len(extra_codes), dtype=bool)])
-    remainder_row = np.zeros(len(names), dtype=bool)
-    remainder_row[len(names) - len(extra_codes):] = bool(extra_codes)
-
-    # Both cores over every group; each group reads only the core it needs.
-    add = additive_arrays(codes, np.where(p0, rows["value_0"], np.nan),
-                          np.where(p1, rows["value_1"], np.nan), n_groups)
-    scale = np.array([by_key[k].scale for k, _ in groups], dtype=float)
-    rat = ratio_arrays(codes, rows["num_0"], rows["den_0"], rows["num_1"], rows["den_1"],
-                       scale=scale, n_groups=n_groups)
-
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, g in enumerate(codes):
-        members[int(g)].append(i)
-
-    breakdowns: dict[str, list[Breakdown]] = defaultdict(list)
-    notes: dict[str, list[str]] = defaultdict(list)
-    for g, (kpi, kind) in enumerate(groups):
-        spec = by_key[kpi]
-        idx = members[g]
-        status = [SegmentStatus.REMAINDER if remainder_row[i] else
-                  SegmentStatus.NEW if not p0[i] else SegmentStatus.GONE if not p1[i] else
-                  SegmentStatus.BOTH for i in idx]
-        if ratio_kpi[kpi]:
-            if math.isnan(rat.base_rate[g]) or math.isnan(rat.current_rate[g]):
-                notes[kpi].append(f"Cannot split by {kind}: a period has a total denominator of 0.")
-                continue
-            bad = [names[i] for i in idx if (rows["den_0"][i] == 0 and rows["num_0"][i] != 0)
-                   or (rows["den_1"][i] == 0 and rows["num_1"][i] != 0)]
-            if bad:
-                notes[kpi].append(f"Cannot split by {kind}: segment {bad[0]!r} has a numerator "
-                                  "but a denominator of 0.")
-                continue
-            dec = _ratio_record(kind, g, idx, scale=spec.scale, names=names, status=status, rows=rows, rat=rat)
-        elif Aggregation(spec.aggregation) in RATIO_LIKE:
-            notes[kpi].append(f"{spec.name} is a {spec.aggregation} over the period, which does "
-                              f"not add up across segments; record a numerator and a denominator "
-                              f"per {kind} to split it.")
-            continue
-        else:
-            dec = _additive_record(kind, g, idx, names=names, status=status, rows=rows, add=add)
-        breakdowns[kpi].append(make_breakdown(dec, spec.unit, currency=currency))
-
+    kpis = wide["kpi"].to_numpy()
+    totals = {kpis[i]: int(i) for i in np.flatnonzero(segments == "")}
+    cols = {c: wide[c].to_numpy(dtype=float) for c in COLUMNS}
+    groups = _with_remainders(_segment_groups(wide, by), totals, cols, ratio_kpi)
+    breakdowns, notes = _breakdowns(groups, by_key, ratio_kpi, currency)
     return [
-        _explain_one(spec, by_key=by_key, total_rows=total_rows, cols=cols,
+        _explain_one(spec, by_key=by_key, total_rows=totals, cols=cols,
                      breakdowns=breakdowns[spec.key], notes=notes[spec.key], window=window, by=by,
                      context=context, currency=currency, ratio_kpi=ratio_kpi)
         for spec in specs
