@@ -170,6 +170,7 @@ def suggest(labels: Iterable[str], kpis: Sequence[KpiRef], catalog: Sequence[Kpi
     keys = {ref.key for ref in kpis}
     catalog_index = _Index(catalog)
     taken: set[str] = set(keys)
+    from_catalog: dict[str, str] = {}
     decisions: dict[str, LabelDecision] = {}
     for label in dict.fromkeys(labels):
         old = (remembered or {}).get(label)
@@ -187,7 +188,9 @@ def suggest(labels: Iterable[str], kpis: Sequence[KpiRef], catalog: Sequence[Kpi
             note = f"“{label}” matches several KPIs ({', '.join(r.name for r in ambiguous)}); choose one."
         entry, _level, _ = catalog_index.find(label)
         if entry is not None and not ambiguous:
-            key = entry.key if entry.key not in taken else _free_key(entry.key, taken)
+            # Two labels naming the same catalog KPI ("Blended CAC", "Blended CAC ($)") share one new KPI.
+            key = from_catalog.get(entry.key) or (entry.key if entry.key not in taken else _free_key(entry.key, taken))
+            from_catalog[entry.key] = key
             taken.add(key)
             decisions[label] = LabelDecision(label, CATALOG, key, entry.name, catalog_key=entry.key,
                                              unit=entry.unit, matched_by="catalog")
@@ -220,11 +223,23 @@ def header_signature(labels: Iterable[str], layout: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def guess_unit(is_percent: bool, currency: bool, all_non_negative: bool) -> str:
-    """Unit for a new custom KPI from its values: percent, currency, count (≥ 0), else ratio."""
-    if is_percent:
+_CURRENCY_LABEL = re.compile(r"[$€£¥₹]|\b(usd|eur|gbp|revenue|rev|cost|costs|spend|cac|price|arpu|mrr|arr|"
+                             r"pipeline|sales|income|budget|ltv|clv)\b", re.IGNORECASE)
+_PERCENT_LABEL = re.compile(r"%|\b(rate|share|ratio of|conversion|percent|percentage|margin)\b", re.IGNORECASE)
+
+
+def guess_unit(is_percent: bool, currency: bool, all_non_negative: bool, label: str = "",
+               all_fractions: bool = False) -> str:
+    """Unit for a new custom KPI from its values and its label.
+
+    percent: a value carried "%", or the label says %/rate/share/conversion and
+    every value is a fraction in [-1.5, 1.5]; currency: a currency symbol in the
+    values, or a money word in the label (revenue, cost, CAC, $ ...); else
+    count when every value is ≥ 0, ratio otherwise.
+    """
+    if is_percent or (all_fractions and _PERCENT_LABEL.search(label)):
         return "percent"
-    if currency:
+    if currency or (_CURRENCY_LABEL.search(label) and all_non_negative):
         return "currency"
     return "count" if all_non_negative else "ratio"
 

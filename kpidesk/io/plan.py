@@ -155,6 +155,8 @@ class ImportPlan:
     already_imported: list[int] = field(default_factory=list)
     signature: str = ""
     default_product: str = ""
+    #: how the file was read (sheets, layout, year, sandbox), so a re-plan reads it the same way
+    read_options: dict[str, Any] = field(default_factory=dict)
 
     def count(self, action: str) -> int:
         if self.values.empty:

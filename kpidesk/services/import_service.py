@@ -142,12 +142,14 @@ class ImportService:
     # -- reading ----------------------------------------------------------------
     def read_records(self, path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
                      layout: str | None = None, progress: Progress | None = None, sandbox: bool = True,
-                     overrides: Mapping[str, Any] | None = None) -> tuple[pd.DataFrame, str, list[str]]:
+                     overrides: Mapping[str, Any] | None = None,
+                     year: int | None = None) -> tuple[pd.DataFrame, str, list[str]]:
         """(records, layout kind, warnings) of a file via :mod:`kpidesk.io` (reader → layout → records).
 
         Without ``sheets`` every sheet whose layout is recognised is read; sheets
         that are empty or unrecognised are skipped with a warning. ``layout``
-        forces the kind on every sheet; ``overrides`` maps a sheet name to a
+        forces the kind on every sheet; ``year`` places period headers without
+        a year ("Jan", "Q3"); ``overrides`` maps a sheet name to a
         :class:`kpidesk.io.layout.LayoutOverride` (the wizard's column choices).
         When several sheets share KPI labels and have no segment column, each
         sheet's values get the segment ``sheet:<name>`` so they do not collide.
@@ -169,7 +171,10 @@ class ImportService:
         kinds: list[str] = []
         for grid in workbook.sheets:
             check_cancelled(progress)
-            override = (overrides or {}).get(grid.name) or LayoutOverride(kind=layout)
+            override = (overrides or {}).get(grid.name) or LayoutOverride(kind=layout, year=year)
+            own_export = _is_own_export(grid) and grid.name not in (overrides or {})
+            if own_export:
+                override = _own_export_layout()
             found = detect_layout(grid, override)
             warnings.extend(grid.warnings)
             if found.kind == UNKNOWN:
@@ -183,6 +188,8 @@ class ImportService:
                                   "choose --layout long, wide or rows.", kind="layout")
             warnings.extend(found.notes)
             frame = to_records(grid, found, os.fspath(path))
+            if own_export:
+                frame["skip"] = ""  # kpidesk's exports have no totals rows: "Total revenue" is a KPI
             if len(frame):
                 parts.append(frame)
                 kinds.append(found.kind)
@@ -191,10 +198,10 @@ class ImportService:
                               "(every sheet is empty or has no period and value columns).", kind="empty")
         records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         if len(parts) > 1:
-            label_sets = [set(p["kpi_label"].unique()) for p in parts]
-            shared = any(a & b for i, a in enumerate(label_sets) for b in label_sets[i + 1:])
             no_segment = records["segment"].fillna("") == ""
-            if shared and no_segment.any():
+            cells = records.loc[no_segment, ["sheet", "kpi_label", "period_start", "frequency"]].drop_duplicates()
+            shared = bool(cells.duplicated(["kpi_label", "period_start", "frequency"]).any())
+            if shared:
                 records.loc[no_segment, "segment"] = "sheet:" + records.loc[no_segment, "sheet"].astype(str)
                 warnings.append("Several sheets hold the same KPIs, so each sheet's values are kept apart "
                                 "as the segment sheet:<sheet name>.")
@@ -209,18 +216,21 @@ class ImportService:
     def plan(self, path: str | os.PathLike[str], *, product: str | int | None = None,
              sheets: Sequence[str] | None = None, layout: str | None = None,
              decisions: Mapping[str, LabelDecision] | None = None, progress: Progress | None = None,
-             sandbox: bool = True, overrides: Mapping[str, Any] | None = None) -> ImportPlan:
+             sandbox: bool = True, overrides: Mapping[str, Any] | None = None,
+             year: int | None = None) -> ImportPlan:
         """The dry run of importing ``path`` (nothing is written)."""
         path = os.fspath(path)
         if not os.path.exists(path):
             raise NotFoundError(f"There is no file {path}.")
         records, found_layout, warnings = self.read_records(path, sheets=sheets, layout=layout,
                                                             progress=progress, sandbox=sandbox,
-                                                            overrides=overrides)
+                                                            overrides=overrides, year=year)
         check_cancelled(progress)
         plan = self.plan_records(records, product=product, file_name=os.path.basename(path), file_path=path,
                                  sha256=file_sha256(path), layout=found_layout, decisions=decisions)
         plan.warnings[:0] = warnings
+        plan.read_options = {"sheets": list(sheets) if sheets else None, "layout": layout, "year": year,
+                             "sandbox": sandbox, "overrides": dict(overrides or {})}
         return plan
 
     def replan(self, plan: ImportPlan, decisions: Mapping[str, LabelDecision],
@@ -228,8 +238,8 @@ class ImportService:
         """The same file planned again with some label decisions changed by the user."""
         merged = {**plan.decisions, **{label: _as_user(d) for label, d in decisions.items()}}
         if records is None:
-            return self.plan(plan.file_path, product=plan.default_product or None, sheets=plan.sheets or None,
-                             layout=plan.layout or None, decisions=merged)
+            return self.plan(plan.file_path, product=plan.default_product or None, decisions=merged,
+                             **plan.read_options)
         return self.plan_records(records, product=plan.default_product or None, file_name=plan.file_name,
                                  file_path=plan.file_path, sha256=plan.sha256, layout=plan.layout,
                                  decisions=merged)
@@ -623,6 +633,23 @@ class ImportService:
                             Changes.of("measurement", "import_batch", "kpi", kpi_ids=kpi_ids, message=message))
 
 
+def _is_own_export(grid: Any) -> bool:
+    """True when the sheet's first row is exactly kpidesk's export header."""
+    from kpidesk.io.export import EXPORT_COLUMNS
+
+    return grid.n_cols >= len(EXPORT_COLUMNS) and tuple(
+        grid.cell(0, c) for c in range(len(EXPORT_COLUMNS))) == EXPORT_COLUMNS
+
+
+def _own_export_layout() -> Any:
+    """Exact columns for kpidesk's own exports, and dates read as days: the plan snaps each
+    date to its KPI's frequency, so a daily KPI's weekly-spaced dates are not moved to Mondays."""
+    from kpidesk.io.layout import LayoutOverride
+
+    return LayoutOverride(kind="long", header_row=0, product_col=0, kpi_col=1, period_col=2, segment_col=3,
+                          value_col=4, note_col=5, frequency="day")
+
+
 def _as_user(decision: LabelDecision) -> LabelDecision:
     from dataclasses import replace
 
@@ -639,7 +666,9 @@ def _guess_units(rec: pd.DataFrame) -> dict[str, str]:
         values = group["value"].to_numpy(dtype=np.float64)
         finite = values[np.isfinite(values)]
         currency = bool(has_currency and group["currency"].notna().any() and (group["currency"] != "").any())
-        out[str(label)] = guess_unit(bool(group["is_percent"].any()), currency, bool((finite >= 0).all()))
+        fractions = bool(finite.size) and bool((abs(finite) <= 1.5).all())
+        out[str(label)] = guess_unit(bool(group["is_percent"].any()), currency, bool((finite >= 0).all()),
+                                     str(label), fractions)
     return out
 
 
