@@ -1,0 +1,241 @@
+"""The import wizard driven end to end with real files (xlsx written by openpyxl, csv),
+a real SQLite workspace and part A's task runner: file → sheets → layout → mapping →
+preview → import → undo. Every slow step runs on a worker thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import openpyxl
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+
+from kpidesk.gui.models.import_preview_model import INSERT, REJECTED, UPDATE
+from kpidesk.gui.tasks import TaskRunner
+from kpidesk.gui.views.import_wizard import (
+    PAGE_LAYOUT,
+    PAGE_MAPPING,
+    PAGE_PREVIEW,
+    PAGE_SHEETS,
+    PAGE_SUMMARY,
+    ImportWizard,
+)
+from kpidesk.services.import_service import ImportService
+from kpidesk.services.workspace import Workspace
+
+WAIT = 30_000  # the sandboxed reader starts a child interpreter
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = Workspace.open(tmp_path / "import.db")
+    ws.products.create("Acme")
+    ws.products.create("Beta")
+    signups, _ = ws.kpis.add_custom("Acme", "Sign ups", key="sign_ups")
+    ws.measurements.record(signups.id, dt.date(2024, 1, 1), 90)  # typed by hand; the file says 100
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def runner(qtbot):
+    runner = TaskRunner(progress_delay_ms=60_000)
+    yield runner
+    runner.cancel_all()
+    runner.wait()
+
+
+@pytest.fixture
+def tracker(tmp_path):
+    """A two-sheet workbook: a KPI-rows tracker with a title row and a totals row, and a notes sheet."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "KPIs 2024"
+    sheet.append(["Monthly KPI tracker"])
+    sheet.append([])
+    sheet.append(["KPI", "Jan 2024", "Feb 2024", "Mar 2024"])
+    sheet.append(["Sign ups", 100, 120, 130])
+    sheet.append(["Net Promoter Score", 31, 35, "n/a"])
+    sheet.append(["Churn rate", "5%", "4.5%", "abc"])
+    sheet.append(["Mystery metric", 1, 2, 3])
+    notes = book.create_sheet("Notes")
+    notes.append(["Owner", "Who"])
+    notes.append(["Ana", "PM"])
+    path = tmp_path / "tracker.xlsx"
+    book.save(path)
+    return path
+
+
+def series(ws, key):
+    kpi = next(k for k in ws.kpis.list() if k.key == key)
+    frame = ws.measurements.series(kpi.id)
+    return dict(zip(frame["period_start"].dt.strftime("%Y-%m"), frame["value"], strict=True))
+
+
+def go_next(qtbot, wizard, page_id):
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == page_id, timeout=WAIT)
+
+
+def test_whole_wizard_on_a_two_sheet_tracker(qtbot, workspace, runner, tracker, qtmodeltester):
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    changes = []
+    wizard.changed.connect(changes.append)
+
+    # 1. file
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    qtbot.keyClicks(wizard.file_page.path_edit, str(tracker))
+    wizard.file_page.product_combo.setEditText("Acme")
+    go_next(qtbot, wizard, PAGE_SHEETS)
+
+    # 2. sheets: the first sheet with data is ticked; the preview shows the grid
+    page = wizard.sheets_page
+    assert page.checked() == ["KPIs 2024"]
+    assert page.grid_model.index(2, 1).data() == "Jan 2024"
+    qtmodeltester.check(page.grid_model, force_py=True)
+    go_next(qtbot, wizard, PAGE_LAYOUT)
+
+    # 3. layout: a KPI-rows tracker under a title row
+    layout_page = wizard.layout_page
+    assert "rows layout, header on row 3" in layout_page.description.text()
+    assert layout_page.grid_model.header_row == 2
+    assert not layout_page.sheet_combo.isVisible()  # one sheet chosen
+    go_next(qtbot, wizard, PAGE_MAPPING)
+
+    # 4. mapping: "Sign ups" matched the existing KPI, NPS and churn come from the catalog,
+    # the unknown label becomes a custom KPI
+    mapping = wizard.mapping_page
+    qtmodeltester.check(mapping.model, force_py=True)
+    decisions = wizard.plan.decisions
+    assert decisions["Sign ups"].action == "existing"
+    assert decisions["Sign ups"].kpi_key == "sign_ups"
+    assert decisions["Net Promoter Score"].action == "catalog"
+    assert decisions["Mystery metric"].action == "custom"
+    row = mapping.model.row_of("Mystery metric")
+    assert mapping.model.index(row, 1).data() == "3"
+    # the user ignores the mystery metric
+    mapping.view.selectRow(row)
+    mapping.action_combo.setCurrentIndex(mapping.action_combo.findData("ignore"))
+    qtbot.mouseClick(mapping.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.plan.decisions["Mystery metric"].action == "ignore", timeout=WAIT)
+    assert mapping.model.index(row, 2).data() == "ignored"
+    assert wizard.plan.ignored_cells == 3
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+
+    # 5. preview: Jan sign-ups 90 → 100 is an update, the rest inserts, two bad cells rejected
+    preview = wizard.preview_page
+    plan = wizard.plan
+    # sign ups: Jan update + Feb, Mar inserts; NPS Jan, Feb (Mar "n/a" is missing); churn Jan, Feb
+    assert (plan.inserts, plan.updates) == (6, 1)
+    assert [r.reason for r in plan.rejected] == ["'abc' is not a number"]
+    model = preview.model
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 8
+    preview.filter_combo.setCurrentIndex(preview.filter_combo.findData(UPDATE))
+    assert model.rowCount() == 1
+    assert [model.index(0, c).data() for c in (0, 1, 3, 4, 6, 7)] == \
+        ["changed", "KPIs 2024!B4", "Sign ups", "2024-01-01", "100", "90"]
+    preview.filter_combo.setCurrentIndex(preview.filter_combo.findData(REJECTED))
+    assert model.rowCount() == 1
+    assert model.index(0, 1).data() == "KPIs 2024!D6"
+    assert model.index(0, 8).data() == "'abc' is not a number"
+    assert model.action_at(0) == REJECTED
+    preview.filter_combo.setCurrentIndex(preview.filter_combo.findData(INSERT))
+    assert model.rowCount() == 6
+    assert series(workspace, "sign_ups") == {"2024-01": 90.0}  # nothing written yet
+    assert wizard.button(QWizard.WizardButton.CommitButton).text().replace("&", "") == "Import"
+
+    # 6. import in the runner
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert series(workspace, "sign_ups") == {"2024-01": 100.0, "2024-02": 120.0, "2024-03": 130.0}
+    assert series(workspace, "churn_rate") == {"2024-01": 5.0, "2024-02": 4.5}
+    assert "1 changed" in wizard.summary_page.text.text()
+    assert changes and changes[0].touches("measurement")
+    assert not any(k.key == "mystery_metric" for k in workspace.kpis.list())
+
+    # 7. undo this import: the hand-typed 90 is back, the catalog KPIs it created are gone
+    summary = wizard.summary_page
+    qtbot.mouseClick(summary.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: summary.undone, timeout=WAIT)
+    assert series(workspace, "sign_ups") == {"2024-01": 90.0}
+    assert {k.key for k in workspace.kpis.list()} == {"sign_ups"}
+    assert "Rolled back import" in summary.message.text()
+    assert not summary.undo_button.isEnabled()
+    assert len(changes) == 2
+    assert ImportService(workspace.db).batches()[0].status == "rolled_back"
+
+
+def test_start_with_a_csv_skips_the_sheet_step_and_layout_can_be_overridden(qtbot, workspace, runner, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("Month;KPI;Value\n2024-01;Sign ups;100\n2024-02;Sign ups;110\n2024-03;Sign ups;\n",
+                    encoding="utf-8-sig")
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LAYOUT, timeout=WAIT)  # one sheet: no sheet step
+    layout_page = wizard.layout_page
+    assert "long layout" in layout_page.description.text()
+    # override: call it wide — the period column then carries KPI and value columns
+    layout_page.kind_combo.setCurrentIndex(layout_page.kind_combo.findData("wide"))
+    assert "wide layout" in layout_page.description.text()
+    assert "chosen by you" in layout_page.description.text()
+    layout_page.kind_combo.setCurrentIndex(layout_page.kind_combo.findData(""))
+    assert "long layout" in layout_page.description.text()
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+    # Jan 100 replaces 90 (update), Feb inserted, the empty Mar cell is simply missing
+    assert (wizard.plan.inserts, wizard.plan.updates, len(wizard.plan.rejected)) == (1, 1, 0)
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert series(workspace, "sign_ups") == {"2024-01": 100.0, "2024-02": 110.0}
+
+    # importing the same file again changes nothing: the Import button stays disabled
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LAYOUT, timeout=WAIT)
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+    assert not wizard.plan.changes_anything
+    assert "already imported" in wizard.preview_page.summary.text()
+    assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
+
+
+def test_a_bad_file_is_a_dialog_and_the_wizard_stays_on_the_file_page(qtbot, workspace, runner, tmp_path,
+                                                                      monkeypatch):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"this is not a zip file at all")
+    shown = []
+    monkeypatch.setattr("kpidesk.gui.views.import_wizard.error_dialog",
+                        lambda parent, exc, **kw: shown.append(str(exc)))
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT)
+    assert wizard.currentId() == 0
+    assert "broken.xlsx" in shown[0]
+    assert wizard.file_page.message.text() == shown[0]
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # fix the path and try again
+
+
+def test_no_product_chosen_with_two_products_says_which(qtbot, workspace, runner, tracker, monkeypatch):
+    shown = []
+    monkeypatch.setattr("kpidesk.gui.views.import_wizard.error_dialog",
+                        lambda parent, exc, **kw: shown.append(str(exc)))
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path_edit.setText(str(tracker))
+    wizard.file_page.product_combo.setEditText("")
+    go_next(qtbot, wizard, PAGE_SHEETS)
+    go_next(qtbot, wizard, PAGE_LAYOUT)
+    wizard.next()
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT)
+    assert "Say which product" in shown[0]
+    assert "Acme, Beta" in shown[0]
+    assert wizard.currentId() == PAGE_LAYOUT
