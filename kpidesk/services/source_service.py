@@ -168,8 +168,11 @@ def read_frame(path: Path, sheet: str = "", progress: Progress | None = None) ->
             )
         headers.append(name)
         data[name] = column.object_array(header_row + 1, grid.n_rows)
-    frame = pd.DataFrame(data, columns=headers)
-    return frame.dropna(how="all")
+    # index = the file's 1-based row numbers, so recipe errors name the row the user sees
+    frame = pd.DataFrame(data, columns=headers, index=pd.RangeIndex(header_row + 2, grid.n_rows + 1))
+    frame = frame.dropna(how="all")
+    frame.attrs["file_rows"] = True
+    return frame
 
 
 @dataclass(frozen=True)
@@ -339,6 +342,7 @@ class SourceService:
         check_cancelled(progress)
         mapping = auto_mapping(source.recipe, list(frame.columns), source.mapping)
         renamed = frame[list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
+        renamed.attrs["file_rows"] = frame.attrs.get("file_rows", False)
         result: RecipeResult = get_recipe(source.recipe)(renamed, dict(source.conventions))
         check_cancelled(progress)
         rows = []

@@ -50,6 +50,14 @@ class RecipeResult:
         return [output.key for output in self.outputs]
 
 
+def row_number(frame: pd.DataFrame, position: int) -> int:
+    """The row a user sees for a 0-based position: the file's row number when the
+    reader recorded it (``frame.attrs["file_rows"]``: the index holds them), else position + 1."""
+    if frame.attrs.get("file_rows"):
+        return int(frame.index[position])
+    return position + 1
+
+
 def require_columns(
     frame: pd.DataFrame, recipe: str, required: Iterable[str], source: str = "the data"
 ) -> None:
@@ -72,7 +80,7 @@ def to_datetime_column(frame: pd.DataFrame, column: str, recipe: str) -> pd.Seri
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise ValidationError(
                 f"The {recipe} recipe cannot read {values.iloc[row]!r} as a date "
-                f"(column {column!r}, row {row + 1})."
+                f"(column {column!r}, row {row_number(frame, row)})."
             )
         values = converted
     if getattr(values.dt, "tz", None) is not None:
@@ -89,7 +97,7 @@ def to_number_column(frame: pd.DataFrame, column: str, recipe: str) -> pd.Series
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ValidationError(
             f"The {recipe} recipe cannot read {values.iloc[row]!r} as a number "
-            f"(column {column!r}, row {row + 1})."
+            f"(column {column!r}, row {row_number(frame, row)})."
         )
     return converted
 

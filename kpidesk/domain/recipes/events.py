@@ -28,6 +28,7 @@ from kpidesk.domain.recipes.base import (
     day_numbers,
     period_table,
     require_columns,
+    row_number,
     safe_ratio,
     series,
     to_datetime_column,
@@ -151,11 +152,15 @@ class EventLog:
             raise ValidationError("The events recipe needs at least one event.")
         if frame["user"].isna().any():
             row = int(np.flatnonzero(frame["user"].isna().to_numpy())[0])
-            raise ValidationError(f"The events recipe found an event without a user (row {row + 1}).")
+            raise ValidationError(
+                f"The events recipe found an event without a user (row {row_number(frame, row)})."
+            )
         timestamps = to_datetime_column(frame, "timestamp", RECIPE)
         if timestamps.isna().any():
             row = int(np.flatnonzero(timestamps.isna().to_numpy())[0])
-            raise ValidationError(f"The events recipe found an event without a timestamp (row {row + 1}).")
+            raise ValidationError(
+                f"The events recipe found an event without a timestamp (row {row_number(frame, row)})."
+            )
         absolute_day = day_numbers(timestamps)
         first, last = int(absolute_day.min()), int(absolute_day.max())
         if start is not None:

@@ -12,7 +12,13 @@ import pandas as pd
 from kpidesk.domain.analytics.rollup import period_keys
 from kpidesk.domain.enums import Frequency
 from kpidesk.domain.periods import next_period_start
-from kpidesk.domain.recipes.base import KpiOutput, RecipeResult, require_columns, to_datetime_column
+from kpidesk.domain.recipes.base import (
+    KpiOutput,
+    RecipeResult,
+    require_columns,
+    row_number,
+    to_datetime_column,
+)
 from kpidesk.errors import ValidationError
 
 RECIPE = "releases"
@@ -31,7 +37,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     if backwards.any():
         row = int(np.flatnonzero(backwards.to_numpy())[0])
         raise ValidationError(
-            f"The releases recipe found {out['feature'].iloc[row]!r} launched before it started (row {row + 1})."
+            f"The releases recipe found {out['feature'].iloc[row]!r} launched before it started (row {row_number(frame, row)})."
         )
     return out
 

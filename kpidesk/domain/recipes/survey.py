@@ -17,6 +17,7 @@ from kpidesk.domain.recipes.base import (
     KpiOutput,
     RecipeResult,
     require_columns,
+    row_number,
     safe_ratio,
     to_datetime_column,
     to_number_column,
@@ -40,7 +41,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
             "question": frame["question"].astype("string").fillna("").to_numpy()
             if "question" in frame.columns
             else "",
-            "row": np.arange(1, len(frame) + 1),
+            "row": [row_number(frame, i) for i in range(len(frame))],
         }
     )
     return out[out["score"].notna()]

@@ -20,6 +20,7 @@ from kpidesk.domain.recipes.base import (
     KpiOutput,
     RecipeResult,
     require_columns,
+    row_number,
     safe_ratio,
     to_datetime_column,
     to_number_column,
@@ -36,7 +37,9 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     require_columns(frame, RECIPE, ("customer", "date", "amount"))
     if frame["customer"].isna().any():
         row = int(np.flatnonzero(frame["customer"].isna().to_numpy())[0])
-        raise ValidationError(f"The transactions recipe found a payment without a customer (row {row + 1}).")
+        raise ValidationError(
+            f"The transactions recipe found a payment without a customer (row {row_number(frame, row)})."
+        )
     out = pd.DataFrame(
         {
             "customer": frame["customer"].to_numpy(),
@@ -47,7 +50,9 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     if out["date"].isna().any() or out["amount"].isna().any():
         column = "date" if out["date"].isna().any() else "amount"
         row = int(np.flatnonzero(out[column].isna().to_numpy())[0])
-        raise ValidationError(f"The transactions recipe found an empty {column} (row {row + 1}).")
+        raise ValidationError(
+            f"The transactions recipe found an empty {column} (row {row_number(frame, row)})."
+        )
     out["cost"] = to_number_column(frame, "cost", RECIPE).to_numpy() if "cost" in frame.columns else np.nan
     if "plan" in frame.columns:
         plans = frame["plan"].astype("string").str.strip().str.lower().fillna("monthly")
@@ -55,7 +60,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         if months.isna().any():
             row = int(np.flatnonzero(months.isna().to_numpy())[0])
             raise ValidationError(
-                f"The transactions recipe does not know the plan {frame['plan'].iloc[row]!r} (row {row + 1}); "
+                f"The transactions recipe does not know the plan {frame['plan'].iloc[row]!r} (row {row_number(frame, row)}); "
                 "use monthly, quarterly or annual."
             )
         out["months"] = months.to_numpy(dtype=np.int64)
