@@ -136,6 +136,5 @@ def test_read_only_workspace_refuses_writes(db_target, signups, workspace) -> No
     from kpidesk.services.workspace import Workspace
 
     workspace.close()
-    with Workspace.open(db_target, read_only=True) as ro:
-        with pytest.raises(ReadOnlyError):
-            GoalService(ro.db).add(signups.id, kind="increase_to", target_value=1, due_date=D(2027, 1, 1))
+    with Workspace.open(db_target, read_only=True) as ro, pytest.raises(ReadOnlyError):
+        GoalService(ro.db).add(signups.id, kind="increase_to", target_value=1, due_date=D(2027, 1, 1))

@@ -31,6 +31,7 @@ def test_linear_and_stepped_ramps_are_stored(workspace, product_with_kpis) -> No
     targets = TargetService(workspace.db)
     schedule, changes = targets.ramp(kpi.id, D(2026, 1, 1), D(2026, 4, 1), 100, 130)
     assert changes.counts == {"written": 4}
+    assert list(schedule.values()) == [100, 110, 120, 130]
     assert targets.schedule(kpi.id) == {D(2026, 1, 1): 100, D(2026, 2, 1): 110, D(2026, 3, 1): 120,
                                         D(2026, 4, 1): 130}
     # a stepped ramp over the same months replaces them: blocks ⌊i·2/4⌋ → 100, 100, 130, 130
