@@ -240,9 +240,10 @@ def _additive_record(kind, g, idx, *, names, status, rows, add) -> AdditiveDecom
 
 def _ratio_record(kind, g, idx, *, scale, names, status, rows, rat) -> RatioDecomposition:
     segs = []
-    for i, st in zip(idx, status, strict=True):
-        n0, d0 = float(np.nan_to_num(rows["num_0"][i])), float(np.nan_to_num(rows["den_0"][i]))
-        n1, d1 = float(np.nan_to_num(rows["num_1"][i])), float(np.nan_to_num(rows["den_1"][i]))
+    # Plain floats once for the group (NaN, a missing side, as 0).
+    num0, den0, num1, den1 = (np.nan_to_num(rows[c][idx]).tolist() for c in ("num_0", "den_0", "num_1", "den_1"))
+    for k, (i, st) in enumerate(zip(idx, status, strict=True)):
+        n0, d0, n1, d1 = num0[k], den0[k], num1[k], den1[k]
         segs.append(RatioSegment(
             segment=names[i], label=segment_label(names[i]),
             base_numerator=n0, base_denominator=d0, current_numerator=n1, current_denominator=d1,

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from functools import partial
 
 from kpidesk.domain.explain.model import (
     AdditiveDecomposition,
@@ -23,8 +25,11 @@ from kpidesk.domain.explain.model import (
     Driver,
     DriverKind,
     Explanation,
+    InputContribution,
     Method,
     RatioDecomposition,
+    RatioSegment,
+    SegmentContribution,
     SegmentStatus,
     ShapleyAttribution,
 )
@@ -60,82 +65,99 @@ def _of_change(share: float | None) -> str:
     return f", {format_share(share)} of the change"
 
 
-def additive_drivers(dec: AdditiveDecomposition, unit: str, currency: str = "€") -> list[Driver]:
+# A driver and the function that writes its sentence: sentences are written
+# only for drivers that stay on their own after small ones are grouped.
+Pending = list[tuple[Driver, Callable[[], str]]]
+
+
+def additive_drivers(dec: AdditiveDecomposition, unit: str, currency: str = "€") -> Pending:
     """One driver per segment: "EU: 120,000 € → 89,900 €, −30,100 € (73 % of the change)."."""
     def amt(value: float, signed: bool = False, change: bool = False) -> str:
         return format_amount(value, unit, signed=signed, change=change, currency=currency)
 
-    drivers = []
-    for s in dec.segments:
-        change = amt(s.change, signed=True, change=True)
-        tail = f"{change}{_paren(s.share)}."
+    def sentence(s: SegmentContribution) -> str:
+        tail = f"{amt(s.change, signed=True, change=True)}{_paren(s.share)}."
         if s.status is SegmentStatus.NEW:
-            sentence = f"{s.label}: new this period at {amt(s.current or 0.0)}, {tail}"
-        elif s.status is SegmentStatus.GONE:
-            sentence = f"{s.label}: absent this period (was {amt(s.base or 0.0)}), {tail}"
-        elif s.status is SegmentStatus.REMAINDER:
-            sentence = (f"Part of the total not tagged with a {dec.kind or 'segment'}: "
-                        f"{amt(s.base or 0.0)} → {amt(s.current or 0.0)}, {tail}")
-        else:
-            sentence = f"{s.label}: {amt(s.base or 0.0)} → {amt(s.current or 0.0)}, {tail}"
+            return f"{s.label}: new this period at {amt(s.current or 0.0)}, {tail}"
+        if s.status is SegmentStatus.GONE:
+            return f"{s.label}: absent this period (was {amt(s.base or 0.0)}), {tail}"
+        if s.status is SegmentStatus.REMAINDER:
+            return (f"Part of the total not tagged with a {dec.kind or 'segment'}: "
+                    f"{amt(s.base or 0.0)} → {amt(s.current or 0.0)}, {tail}")
+        return f"{s.label}: {amt(s.base or 0.0)} → {amt(s.current or 0.0)}, {tail}"
+
+    drivers: Pending = []
+    for s in dec.segments:
         kind = DriverKind.REMAINDER if s.status is SegmentStatus.REMAINDER else DriverKind.SEGMENT
-        drivers.append(Driver(s.label, kind, s.change, s.share, sentence,
-                              segment=None if kind is DriverKind.REMAINDER else s.segment))
+        drivers.append((Driver(s.label, kind, s.change, s.share, "",
+                               segment=None if kind is DriverKind.REMAINDER else s.segment),
+                        partial(sentence, s)))
     return drivers
 
 
-def ratio_drivers(dec: RatioDecomposition, unit: str, currency: str = "€") -> list[Driver]:
+def ratio_drivers(dec: RatioDecomposition, unit: str, currency: str = "€") -> Pending:
     """A rate driver and a mix driver per segment, and one interaction driver."""
     def amt(value: float | None, signed: bool = False, change: bool = False) -> str:
         return format_amount(value or 0.0, unit, signed=signed, change=change, currency=currency)
 
-    drivers = []
+    def rate_sentence(s: RatioSegment) -> str:
+        return (f"{s.label}: its own rate went {amt(s.base_rate)} → {amt(s.current_rate)} "
+                f"at a {format_number(s.base_weight * 100)} % weight, "
+                f"{amt(s.rate_effect, signed=True, change=True)} (rate effect"
+                f"{_of_change(_share(s.rate_effect, dec.change))}).")
+
+    def mix_sentence(s: RatioSegment) -> str:
+        rate = s.base_rate if s.base_rate is not None else s.current_rate
+        side = "above" if (rate or 0.0) > dec.base_rate else "below"
+        if s.status is SegmentStatus.NEW:
+            what = f"new this period with {format_number(s.current_weight * 100)} % of the weight"
+        elif s.status is SegmentStatus.GONE:
+            what = f"gone this period (had {format_number(s.base_weight * 100)} % of the weight)"
+        else:
+            what = (f"weight {format_number(s.base_weight * 100)} % → "
+                    f"{format_number(s.current_weight * 100)} %")
+        return (f"{s.label}: {what}, with a rate {side} the average "
+                f"({amt(rate)} vs {amt(dec.base_rate)}), "
+                f"{amt(s.mix_effect, signed=True, change=True)} (mix effect"
+                f"{_of_change(_share(s.mix_effect, dec.change))}).")
+
+    def interaction_sentence() -> str:
+        return (f"Rates and mix moving together: {amt(dec.interaction, signed=True, change=True)} "
+                f"(interaction{_of_change(_share(dec.interaction, dec.change))}).")
+
+    drivers: Pending = []
     for s in dec.segments:
         segment = None if s.status is SegmentStatus.REMAINDER else s.segment
         if s.rate_effect != 0:
-            sentence = (f"{s.label}: its own rate went {amt(s.base_rate)} → {amt(s.current_rate)} "
-                        f"at a {format_number(s.base_weight * 100)} % weight, "
-                        f"{amt(s.rate_effect, signed=True, change=True)} (rate effect"
-                        f"{_of_change(_share(s.rate_effect, dec.change))}).")
-            drivers.append(Driver(f"{s.label} rate", DriverKind.RATE, s.rate_effect,
-                                  _share(s.rate_effect, dec.change), sentence, segment=segment))
+            drivers.append((Driver(f"{s.label} rate", DriverKind.RATE, s.rate_effect,
+                                   _share(s.rate_effect, dec.change), "", segment=segment),
+                            partial(rate_sentence, s)))
         if s.mix_effect != 0:
-            rate = s.base_rate if s.base_rate is not None else s.current_rate
-            side = "above" if (rate or 0.0) > dec.base_rate else "below"
-            if s.status is SegmentStatus.NEW:
-                what = f"new this period with {format_number(s.current_weight * 100)} % of the weight"
-            elif s.status is SegmentStatus.GONE:
-                what = f"gone this period (had {format_number(s.base_weight * 100)} % of the weight)"
-            else:
-                what = (f"weight {format_number(s.base_weight * 100)} % → "
-                        f"{format_number(s.current_weight * 100)} %")
-            sentence = (f"{s.label}: {what}, with a rate {side} the average "
-                        f"({amt(rate)} vs {amt(dec.base_rate)}), "
-                        f"{amt(s.mix_effect, signed=True, change=True)} (mix effect"
-                        f"{_of_change(_share(s.mix_effect, dec.change))}).")
-            drivers.append(Driver(f"{s.label} mix", DriverKind.MIX, s.mix_effect,
-                                  _share(s.mix_effect, dec.change), sentence, segment=segment))
+            drivers.append((Driver(f"{s.label} mix", DriverKind.MIX, s.mix_effect,
+                                   _share(s.mix_effect, dec.change), "", segment=segment),
+                            partial(mix_sentence, s)))
     if dec.interaction != 0:
-        sentence = (f"Rates and mix moving together: {amt(dec.interaction, signed=True, change=True)} "
-                    f"(interaction{_of_change(_share(dec.interaction, dec.change))}).")
-        drivers.append(Driver("interaction", DriverKind.INTERACTION, dec.interaction,
-                              _share(dec.interaction, dec.change), sentence))
+        drivers.append((Driver("interaction", DriverKind.INTERACTION, dec.interaction,
+                               _share(dec.interaction, dec.change), ""), interaction_sentence))
     return drivers
 
 
 def input_drivers(att: ShapleyAttribution, unit: str, input_units: dict[str, str] | None = None,
-                  input_labels: dict[str, str] | None = None, currency: str = "€") -> list[Driver]:
+                  input_labels: dict[str, str] | None = None, currency: str = "€") -> Pending:
     """One driver per formula input: "CAC: 100 € → 130 € (+30.0 %), −0.923 (82 % of the change)."."""
-    drivers = []
-    for i in att.inputs:
-        label = (input_labels or {}).get(i.name, i.name)
+    def sentence(i: InputContribution, label: str) -> str:
         in_unit = (input_units or {}).get(i.name, "")
         moved = format_relative((i.current - i.base) / abs(i.base)) if i.base else "from 0"
-        sentence = (f"{label}: {format_amount(i.base, in_unit, currency=currency)} → "
-                    f"{format_amount(i.current, in_unit, currency=currency)} ({moved}), "
-                    f"{format_amount(i.contribution, unit, signed=True, change=True, currency=currency)}"
-                    f"{_paren(i.share)}.")
-        drivers.append(Driver(label, DriverKind.INPUT, i.contribution, i.share, sentence))
+        return (f"{label}: {format_amount(i.base, in_unit, currency=currency)} → "
+                f"{format_amount(i.current, in_unit, currency=currency)} ({moved}), "
+                f"{format_amount(i.contribution, unit, signed=True, change=True, currency=currency)}"
+                f"{_paren(i.share)}.")
+
+    drivers: Pending = []
+    for i in att.inputs:
+        label = (input_labels or {}).get(i.name, i.name)
+        drivers.append((Driver(label, DriverKind.INPUT, i.contribution, i.share, ""),
+                        partial(sentence, i, label)))
     return drivers
 
 
@@ -177,8 +199,10 @@ def make_breakdown(dec: Decomposition, unit: str, *, currency: str = "€",
     else:
         method, kind = Method.FORMULA, "inputs"
         raw = input_drivers(dec, unit, input_units, input_labels, currency)
-    drivers = group_small(raw, dec.change, unit, max_drivers=max_drivers, min_share=min_share,
-                          currency=currency)
+    writers = {id(d): write for d, write in raw}
+    grouped = group_small([d for d, _ in raw], dec.change, unit, max_drivers=max_drivers,
+                          min_share=min_share, currency=currency)
+    drivers = tuple(replace(d, sentence=writers[id(d)]()) if id(d) in writers else d for d in grouped)
     return Breakdown(kind, method, dec, drivers)
 
 
