@@ -217,7 +217,11 @@ def check_sqlite_file(path: Path, *, quick_check_seconds: float = 0.0, backup_di
             f"{migrations.LATEST}). Update kpidesk to open it; the file was not changed."
         )
     if version == 0 and app_id == 0 and tables - {"sqlite_sequence"} and not {"kpi", "measurement"} <= tables:
-        raise DatabaseError(f"{path.name} is a database of another application, not a kpidesk workspace.")
+        shown = ", ".join(sorted(tables - {"sqlite_sequence"})[:5])
+        raise integrity.DamagedDatabaseError(integrity.Diagnosis(
+            "not_kpidesk", f"{path.name} is a SQLite database of another application (tables: {shown}), not a "
+                           "kpidesk workspace; kpidesk will not change it."),
+            integrity.newest_good_backup_for(path, backup_dir))
 
 
 def _unwritable_reason(path: Path) -> str:
