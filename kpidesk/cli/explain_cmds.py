@@ -7,16 +7,9 @@ import sys
 from typing import Any
 
 from kpidesk.cli.common import open_workspace, print_table
-from kpidesk.domain.explain import (
-    AdditiveDecomposition,
-    Explanation,
-    RatioDecomposition,
-    ShapleyAttribution,
-)
+from kpidesk.domain.explain import Explanation, RatioDecomposition
+from kpidesk.domain.explain.table import HEADERS, explanation_rows
 from kpidesk.domain.explain.wording import format_amount, format_share
-
-CSV_HEADERS = ["kpi", "period", "compared_with", "breakdown", "method", "segment", "label", "status",
-               "base", "current", "change", "share", "rate_effect", "mix_effect", "interaction"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,33 +37,10 @@ def cmd_explain(args: Any) -> int:
             args.kpi, args.period, compare=args.compare, by=args.by, product=args.product,
             anomalies=not args.no_anomalies)
     if args.csv:
-        print_table(CSV_HEADERS, csv_rows(explanation), as_csv=True)
+        print_table(HEADERS, explanation_rows(explanation), as_csv=True)
     else:
         print_explanation(explanation)
     return 0
-
-
-def csv_rows(e: Explanation) -> list[list[Any]]:
-    """One row per segment (or formula input) of every breakdown, unrounded."""
-    rows: list[list[Any]] = []
-    head = [e.kpi_key, e.period_label, e.compare_label]
-    for b in e.breakdowns:
-        dec = b.decomposition
-        if isinstance(dec, AdditiveDecomposition):
-            for s in dec.segments:
-                rows.append([*head, b.kind, b.method.value, s.segment, s.label, s.status.value,
-                             s.base, s.current, s.change, s.share, None, None, None])
-        elif isinstance(dec, RatioDecomposition):
-            for r in dec.segments:
-                rows.append([*head, b.kind, b.method.value, r.segment, r.label, r.status.value,
-                             r.base_rate, r.current_rate, r.total_effect,
-                             r.total_effect / dec.change if dec.change else None,
-                             r.rate_effect, r.mix_effect, r.interaction])
-        elif isinstance(dec, ShapleyAttribution):
-            for i in dec.inputs:
-                rows.append([*head, b.kind, b.method.value, i.name, i.name, "input",
-                             i.base, i.current, i.contribution, i.share, None, None, None])
-    return rows
 
 
 def print_explanation(e: Explanation, out: Any = None) -> None:

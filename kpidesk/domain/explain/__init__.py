@@ -33,6 +33,9 @@ For the GUI "Why did it move?" panel (all plain data, no Qt here):
   ``source`` "annotation" / "anomaly", ``period`` "current" / "comparison")
   to list beside the drivers.
 
+For the review workbook, ``explanation_rows(explanation)`` gives every
+segment's exact numbers as rows under ``TABLE_HEADERS``.
+
 Get explanations through ``kpidesk.services.explain_service.ExplainService``
 (it reads the workspace); this package never touches storage.
 """
@@ -58,8 +61,11 @@ from kpidesk.domain.explain.model import (
 )
 from kpidesk.domain.explain.shapley import shapley_attribution
 from kpidesk.domain.explain.shift_share import decompose_ratio
+from kpidesk.domain.explain.table import HEADERS as TABLE_HEADERS
+from kpidesk.domain.explain.table import explanation_rows
 
 __all__ = [
+    "TABLE_HEADERS",
     "AdditiveDecomposition",
     "Breakdown",
     "Compare",
@@ -81,6 +87,7 @@ __all__ = [
     "decompose_additive",
     "decompose_ratio",
     "explain_frame",
+    "explanation_rows",
     "make_breakdown",
     "parse_period",
     "shapley_attribution",
