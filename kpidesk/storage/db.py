@@ -65,6 +65,7 @@ class Database:
         self.read_only_reason = read_only_reason
         self.user = user
         self._lock = lock
+        self._watcher: sqlite3.Connection | None = None
         # the cloud-sync service whose folder holds the file ("Dropbox", ...); the GUI warns once
         self.cloud_sync = ""
 
@@ -129,11 +130,32 @@ class Database:
         finally:
             pooled.close()
 
+    def change_token(self) -> int:
+        """A number that changes when anyone commits a change (polled by open windows).
+
+        PostgreSQL: a counter bumped by triggers. SQLite: ``PRAGMA data_version``
+        of a connection kept for watching, which moves when another connection
+        (another process, or this app's own writers) commits.
+        """
+        if not self.is_sqlite:
+            from kpidesk.storage import pg
+
+            with self.engine.connect() as conn:
+                return pg.change_token(conn)
+        if self._watcher is None:
+            assert self.path is not None
+            self._watcher = sqlite3.connect(f"file:{self.path.as_posix()}?mode=ro", uri=True,
+                                            check_same_thread=False)
+        return int(self._watcher.execute("PRAGMA data_version").fetchone()[0])
+
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
             return _get_version(conn)
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         self.engine.dispose()
         if self._lock is not None:
             self._lock.release()
@@ -365,6 +387,13 @@ def _open_server(url: str, *, read_only: bool, migrate: bool) -> Database:
     except OperationalError as exc:
         raise DatabaseError(f"Cannot reach the team workspace at {strip_password(url)}: {exc.orig}".strip()) from exc
     _check_and_migrate(db, backup_dir=None, migrate=migrate and not read_only)
+    if not read_only:
+        from kpidesk.storage import pg
+
+        with engine.connect() as conn:
+            refusal = pg.write_refusal(conn)
+        if refusal:
+            db.read_only, db.read_only_reason = True, refusal
     return db
 
 
@@ -389,8 +418,14 @@ def _check_and_migrate(db: Database, *, backup_dir: Path | None, migrate: bool) 
             f"{db.display_name} needs an upgrade (schema {version} -> {migrations.LATEST}) and is open read-only."
         )
     if version == 0:
+        from kpidesk.storage import models  # noqa: F401  (registers the tables; without it create_all makes none)
+
         with db.engine.begin() as conn:
             SQLModel.metadata.create_all(conn)
+            if conn.dialect.name == "postgresql":
+                from kpidesk.storage import pg
+
+                pg.install(conn)
             _set_version(conn, migrations.LATEST)
         return
     if db.path is not None:
