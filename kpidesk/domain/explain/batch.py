@@ -216,6 +216,13 @@ def explain_frame(
     cols = {c: wide[c].to_numpy(dtype=float) for c in COLUMNS}
     groups = _with_remainders(_segment_groups(wide, by), totals, cols, ratio_kpi)
     breakdowns, notes = _breakdowns(groups, by_key, ratio_kpi, currency)
+    unkinded = sorted({(kpis[i], segments[i]) for i in range(len(segments))
+                       if segments[i] and ":" not in segments[i]})
+    for kpi, segment in unkinded:
+        note = (f"Segment {segment!r} has no kind, so it is left out of the split; "
+                "store segments as kind:value, e.g. region:EU.")
+        if note not in notes[kpi]:
+            notes[kpi].append(note)
     return [
         _explain_one(spec, by_key=by_key, total_rows=totals, cols=cols,
                      breakdowns=breakdowns[spec.key], notes=notes[spec.key], window=window, by=by,
