@@ -73,6 +73,10 @@ def test_at_risk() -> None:
     ev = evaluate_goal(GOAL, SIGNUPS, with_june(120), D(2026, 7, 10))
     assert ev.status is GoalStatus.AT_RISK
     assert "pace 67%" in ev.reason
+    # what it takes: (160 − 120) over the 6 months June → December = +6.67 a month
+    assert "Needs +6.67 a month from here; the trend gives +" in ev.reason
+    on_track = evaluate_goal(GOAL, SIGNUPS, with_june(130), D(2026, 7, 10))
+    assert "Needs" not in on_track.reason
 
 
 def test_configurable_bands() -> None:

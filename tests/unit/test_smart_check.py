@@ -99,6 +99,17 @@ def test_achievable_pass_warn_fail_with_numbers() -> None:
     assert check_achievable(GOOD, ONB, HISTORY, probability=0.05).verdict is Verdict.FAIL
 
 
+def test_one_outlier_month_does_not_set_the_best_rate() -> None:
+    # the same history with March spiking to 45 (Dec..Jun: 30, 31, 33, 45, 36, 37, 38).
+    # Running median of three: Feb median(31, 33, 45) = 33, Mar median(33, 45, 36) = 36,
+    # Apr median(45, 36, 37) = 37 → 30, 31, 33, 36, 37, 37, 38 → best over 6 months (38 − 30)/6 = 1.33,
+    # where the raw spike would have allowed a 3-month rate of (45 − 30)/3 = 5 in a shorter window
+    spiky = [(day, 45.0 if day == D(2026, 3, 1) else value) for day, value in HISTORY]
+    rates = compare_rates(GOOD, ONB, spiky)
+    assert rates is not None
+    assert rates.best == pytest.approx(8 / 6)
+
+
 def test_achievable_edge_cases() -> None:
     falling = [(D(2026, m, 1), 50.0 - m) for m in range(1, 7)]
     never = check_achievable(GOOD, ONB, falling, probability=0.5)

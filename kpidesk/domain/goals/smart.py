@@ -152,7 +152,8 @@ def compare_rates(goal: Goal, kpi: KpiInfo, series: Series) -> RateComparison | 
     decrease (so a positive number is a move towards the target).
     ``best = max over i of s · (y[i+w] − y[i]) / w`` over every pair of values
     ``w`` periods apart, with ``w = h`` when the history is long enough, else
-    its longest span.
+    its longest span; ``y`` is first smoothed by a running median of three
+    (:func:`_running_median`) so a single outlier cannot set the bar.
     Example: baseline 40 in June, target 50 in December → h = 6, required
     1.67/month; history 30, 31, 33, 34, 36, 37, 38 (monthly) with h = 6 →
     best (38 − 30)/6 = 1.33/month; ratio 1.25.
@@ -166,7 +167,7 @@ def compare_rates(goal: Goal, kpi: KpiInfo, series: Series) -> RateComparison | 
     base_day = goal.baseline_date or goal.start
     horizon = max(1, period_index(goal.due, freq) - period_index(base_day, freq))
     required = sign * (target - goal.baseline_value) / horizon
-    by_index = {period_index(day, freq): value for day, value in sorted_series(series)}
+    by_index = _running_median({period_index(day, freq): value for day, value in sorted_series(series)})
     if len(by_index) < 2:
         return RateComparison(required, None, 0, horizon)
     span = max(by_index) - min(by_index)
@@ -178,6 +179,18 @@ def compare_rates(goal: Goal, kpi: KpiInfo, series: Series) -> RateComparison | 
     ]
     best = max(rates) if rates else None
     return RateComparison(required, best, window, horizon)
+
+
+def _running_median(by_index: dict[int, float]) -> dict[int, float]:
+    """Each inner value replaced by the median of itself and its two neighbours
+    (ends kept), so one outlier month cannot set the "best observed" bar.
+    A monotone series is unchanged: 30, 31, 33 → 30, 31, 33; 30, 45, 31 → 30, 31, 31.
+    """
+    keys = sorted(by_index)
+    out = dict(by_index)
+    for before, key, after in zip(keys, keys[1:], keys[2:], strict=False):
+        out[key] = sorted((by_index[before], by_index[key], by_index[after]))[1]
+    return out
 
 
 def check_achievable(

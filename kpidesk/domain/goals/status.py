@@ -36,6 +36,7 @@ from kpidesk.domain.goals.model import (
     meets,
     num,
     resolve_target,
+    signed,
     sorted_series,
 )
 from kpidesk.domain.goals.progress import expected_progress, pace, progress
@@ -257,6 +258,8 @@ def evaluate_goal(
                 f"Progress {prog:.0%} vs {exp:.0%} expected by {period_label(latest[0], freq)} "
                 f"(pace {pace_value:.0%}); latest {num(latest[1])}, goal {goal_words}."
             )
+            if status in (GoalStatus.BEHIND, GoalStatus.AT_RISK) and target is not None:
+                reason += _catch_up(latest, target, due_period, freq, forecast)
     else:
         inside = meets(goal.kind, latest[1], target, band)
         status = GoalStatus.ON_TRACK if inside else GoalStatus.AT_RISK
@@ -283,6 +286,27 @@ def _goal_words(goal: Goal, target: float | None, band: tuple[float, float] | No
         GoalKind.STAY_BELOW: "stay ≤",
     }[goal.kind]
     return f"{verb} {num(target)}"
+
+
+def _catch_up(
+    latest: tuple[dt.date, float],
+    target: float,
+    due_period: dt.date,
+    freq: Frequency,
+    forecast: DeadlineForecast | None,
+) -> str:
+    """What it takes from here: ``(target − latest) / periods left`` per period, against the trend's slope.
+
+    Example: latest 120 in June, target 160 in December → (160 − 120)/6 = +6.67 a month.
+    """
+    left = period_index(due_period, freq) - period_index(latest[0], freq)
+    if left <= 0:
+        return ""
+    per = {Frequency.DAY: "day", Frequency.WEEK: "week", Frequency.MONTH: "month",
+           Frequency.QUARTER: "quarter", Frequency.YEAR: "year"}[freq]
+    needed = (target - latest[1]) / left
+    trend = "" if forecast is None else f"; the trend gives {signed(forecast.slope)}"
+    return f" Needs {signed(needed)} a {per} from here{trend}."
 
 
 def _progress_tail(prog: float | None) -> str:
