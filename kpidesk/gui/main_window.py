@@ -53,7 +53,7 @@ PAGES = ["dashboard", "kpi", "goals", "data", "reviews"]
 PAGE_TITLES = {"dashboard": "Dashboard", "kpi": "KPI detail", "goals": "Goals", "data": "Data", "reviews": "Reviews"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 MAX_RECENT = 8
-AUTO_BACKUP_MS = 60 * 60 * 1000
+AUTO_BACKUP_MS = 5 * 60 * 1000  # the service decides whether an hour of edits has passed
 
 
 def optional_page(module_name: str, class_name: str) -> type | None:
@@ -334,15 +334,23 @@ class MainWindow(QMainWindow):
         writable = not ws.db.read_only
         for action in (self.act_import, self.act_new_product, self.act_restore):
             action.setEnabled(writable)
-        self.act_restore.setEnabled(writable and self._backup_service() is not None and ws.db.path is not None)
-        self.act_check.setEnabled(ws.db.is_sqlite)
+        safety = self.backup_service()
+        self.act_restore.setEnabled(writable and safety is not None)
+        self.act_check.setEnabled(safety is not None)
         if ws.db.read_only:
             reason = ws.db.read_only_reason or self.tr("it was opened read-only")
-            self.banner_text.setText(self.tr("Read-only: {r}. Editing is turned off; you can still look, "
-                                             "filter and export.").format(r=reason))
+            text = safety.read_only_banner() if safety is not None else ""
+            self.banner_text.setText(text or self.tr("{n} is open read-only: {r}. Editing is turned off; you can "
+                                                     "still look, filter and export.").format(n=name, r=reason))
             self.banner.show()
+            for action in (self.act_import, self.act_new_product, self.act_restore):
+                action.setToolTip(self.tr("Not available: {r}").format(r=reason))
         else:
             self.banner.hide()
+            warning = safety.cloud_warning() if safety is not None else ""
+            if warning:
+                self.banner_text.setText(warning)
+                self.banner.show()
         if ws.db.path is not None:
             self.remember(str(ws.db.path))
         self._show_start_page()
@@ -631,91 +639,64 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     # -- data safety --------------------------------------------------------------------------
-    @staticmethod
-    def _backup_service() -> Any:
-        if importlib.util.find_spec("kpidesk.services.backup_service") is None:
+    def backup_service(self, ws: Any = None) -> Any:
+        """The data-safety service of ``ws`` (None without one, or for a server workspace)."""
+        ws = ws or self.ws
+        if ws is None or ws.db.path is None or importlib.util.find_spec("kpidesk.services.backup_service") is None:
             return None
-        return importlib.import_module("kpidesk.services.backup_service")
+        from kpidesk.services.backup_service import BackupService
 
-    def check_database(self) -> None:
-        if self.ws is None:
-            return
-        ws = self.ws
+        return BackupService(ws.db)
 
-        def work(progress: Any) -> str:
-            if importlib.util.find_spec("kpidesk.storage.integrity") is not None:
-                integrity = importlib.import_module("kpidesk.storage.integrity")
-                for name in ("check_database", "check", "integrity_check", "run_checks"):
-                    if hasattr(integrity, name):
-                        return str(getattr(integrity, name)(ws.db))
-            with ws.db.raw() as dbapi:
-                rows = dbapi.execute("PRAGMA integrity_check").fetchall()
-                keys = dbapi.execute("PRAGMA foreign_key_check").fetchall()
-            result = "; ".join(str(r[0]) for r in rows)
-            if result == "ok" and not keys:
-                return self.tr("{n} is healthy: integrity check ok, no broken references.").format(n=ws.db.display_name)
-            return self.tr("{n}: integrity check says '{r}'; {k} broken reference(s).").format(
-                n=ws.db.display_name, r=result, k=len(keys))
+    def check_database(self) -> Any:
+        service = self.backup_service()
+        if service is None:
+            return None
 
-        def done(text: str) -> None:
-            box = QMessageBox(QMessageBox.Icon.Information, self.tr("Check database"), text,
-                              QMessageBox.StandardButton.Ok, self)
+        def done(report: Any) -> None:
+            box = QMessageBox(QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning,
+                              self.tr("Check database"), report.summary, QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("checkDialog")
+            if report.lines:
+                box.setDetailedText("\n".join(report.lines))
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
-        self.runner.submit(work, on_done=done, title=self.tr("Checking the database"))
+        return self.runner.submit(service.check_database, on_done=done, title=self.tr("Checking the database"))
 
     def restore_backup(self) -> None:
-        module = self._backup_service()
-        if module is None or self.ws is None or self.ws.db.path is None:
+        service = self.backup_service()
+        if service is None or self.ws.db.read_only:
             return
-        from kpidesk.paths import backups_dir
+        from kpidesk.gui.views.dialogs import RestoreDialog
 
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Restore from backup"), str(backups_dir()),
-                                              self.tr("Backups (*.db *.bak *.kpidesk.db);;All files (*)"))
-        if not path:
-            return
-        answer = QMessageBox.question(
-            self, self.tr("Restore from backup"),
-            self.tr("Replace the current workspace with {b}? A backup of the current state is taken first.").format(
-                b=Path(path).name))
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        target = str(self.ws.db.path)
-        ws = self.ws
-        try:
-            service = module.BackupService(ws.db) if hasattr(module, "BackupService") else None
-            restore = getattr(service, "restore", None) or getattr(module, "restore", None)
-            if restore is None:
-                raise RuntimeError("the backup service has no restore()")
-            self.runner.cancel_all()
-            self.runner.wait(5000)
-            restore(Path(path)) if service is not None else restore(ws.db, Path(path))
-        except Exception as exc:
-            self.show_error(exc)
-            return
-        self.ws = None
-        ws.close()
-        self.open_target(target, False)
+        dialog = RestoreDialog(service.list(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.restore(dialog.chosen_id()) if dialog.chosen_id() else None)
+        dialog.open()
+
+    def restore(self, backup_id: str) -> Any:
+        """Restore a backup in the writer thread (the current content is backed up first)."""
+        service = self.backup_service()
+        self.undo_stack.clear()  # the undo history describes the content being replaced
+        return self.runner.submit(lambda progress: service.restore(backup_id, progress)[1], write=True,
+                                  title=self.tr("Restoring the backup"), on_done=self.broadcast)
 
     def auto_backup(self, reason: str, ws: Any = None) -> None:
-        """Back up on close and hourly, when the data-safety service is installed."""
-        ws = ws or self.ws
-        module = self._backup_service()
-        if module is None or ws is None or ws.db.read_only or ws.db.path is None:
+        """Hourly (from a timer, in the writer thread) and on close (right there)."""
+        service = self.backup_service(ws)
+        if service is None or (ws or self.ws).db.read_only:
+            return
+        if reason == "hourly":
+            self.runner.submit(lambda progress: service.maybe_backup_hourly(progress), write=True,
+                               show_progress=False, title=self.tr("Automatic backup"),
+                               on_done=lambda info: info and self.statusBar().showMessage(
+                                   self.tr("Backed up ({c}).").format(c=info.counts_text()), 5000))
             return
         try:
-            service = module.BackupService(ws.db) if hasattr(module, "BackupService") else None
-            for name in ("auto_backup", "backup"):
-                fn = getattr(service, name, None)
-                if fn is not None:
-                    try:
-                        fn(reason=reason)
-                    except TypeError:
-                        fn()
-                    return
-        except Exception:  # a failed backup is logged; closing must not be blocked by it
-            log.exception("automatic backup (%s) failed", reason)
+            service.backup_on_close()
+        except Exception:  # closing is never blocked by a failed backup; it is logged
+            log.exception("backup on close failed")
 
     # -- events ----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

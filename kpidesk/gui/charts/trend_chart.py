@@ -53,7 +53,7 @@ class TrendChart(QWidget):
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
         self.view = self.item.getViewBox()
-        self.legend = self.item.addLegend(offset=(10, 6), labelTextSize="8pt")
+        self.legend = self.item.addLegend(offset=(10, 6), labelTextSize="8pt", colCount=3)
         self._data: ChartData | None = None
         self._annotation_lines: list[pg.InfiniteLine] = []
         self._build_items()
@@ -77,7 +77,9 @@ class TrendChart(QWidget):
         self.forecast = self.item.plot(name=self.tr("Forecast"))
         self.anomalies = pg.ScatterPlotItem(size=10, name=self.tr("Anomaly"))
         self.item.addItem(self.anomalies)
-        self.legend.addItem(self.anomalies, self.tr("Anomaly"))
+        self._legend_entries = [(self.series, self.tr("Value")), (self.rolling, self.tr("Rolling mean")),
+                                (self.targets, self.tr("Target")), (self.pace, self.tr("Goal pace")),
+                                (self.forecast, self.tr("Forecast")), (self.anomalies, self.tr("Anomaly"))]
         self.cross = pg.InfiniteLine(angle=90, movable=False)
         self.cross.setZValue(50)
         self.cross_label = pg.TextItem(anchor=(0, 1))
@@ -145,6 +147,7 @@ class TrendChart(QWidget):
             self.band.hide()
         self.anomalies.setData(data.anomaly_x, data.anomaly_y)
         self._draw_annotations(data)
+        self._sync_legend()
         self.item.setLabel("left", f"{data.name}")
         if reset_view:
             self.reset_view()
@@ -153,6 +156,21 @@ class TrendChart(QWidget):
         """Only the series (benchmarks, tests with synthetic data)."""
         self.set_data(ChartData(0, name, unit, "", "up", "day", x=np.asarray(x, dtype="float64"),
                                 y=np.asarray(y, dtype="float64")))
+
+    def _sync_legend(self) -> None:
+        """List only what is drawn: an empty 'Target' entry would suggest a target exists."""
+        self.legend.clear()
+        c = theme.colors()
+        for item, label in self._legend_entries:
+            has_data = len(item.data) > 0 if isinstance(item, pg.ScatterPlotItem) else item.xData is not None and len(item.xData) > 0
+            if has_data:
+                self.legend.addItem(item, label)
+        for _, text in self.legend.items:
+            text.setAttr("color", c.text)
+            text.setText(text.text)
+
+    def legend_labels(self) -> list[str]:
+        return [text.text for _, text in self.legend.items]
 
     def _draw_annotations(self, data: ChartData) -> None:
         for line in self._annotation_lines:

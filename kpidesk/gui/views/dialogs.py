@@ -148,3 +148,40 @@ class NewProductDialog(QDialog):
     def chosen_keys(self) -> list[str]:
         return [self.kpis.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.kpis.count())
                 if self.kpis.item(i).checkState() == Qt.CheckState.Checked]
+
+
+class RestoreDialog(QDialog):
+    """Pick a backup to restore; each line says when, why and what it holds."""
+
+    def __init__(self, backups: list[Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Restore from backup"))
+        self.resize(620, 380)
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr("The current content is backed up first, so a restore can itself be undone."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.list = QListWidget()
+        for info in backups:
+            item = QListWidgetItem(f"{info.created:%Y-%m-%d %H:%M}  ·  {info.reason}  ·  {info.counts_text()}")
+            item.setData(Qt.ItemDataRole.UserRole, info.id)
+            item.setToolTip(str(info.path))
+            self.list.addItem(item)
+        if not backups:
+            placeholder = QListWidgetItem(self.tr("There are no backups of this workspace yet."))
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.list.addItem(placeholder)
+        else:
+            self.list.setCurrentRow(0)
+        layout.addWidget(self.list, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.restore_button = buttons.addButton(self.tr("&Restore"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setEnabled(bool(backups))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def chosen_id(self) -> str:
+        item = self.list.currentItem()
+        value = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return str(value) if value else ""

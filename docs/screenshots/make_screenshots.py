@@ -1,0 +1,107 @@
+"""Screenshots of every page on the demo workspace, light and dark, at 1440×900.
+
+Run under Xvfb (a real X server, so fonts and window sizes are what users see):
+
+    xvfb-run -s "-screen 0 1440x900x24" .venv/bin/python docs/screenshots/make_screenshots.py
+
+Writes docs/screenshots/<page>-<light|dark>.png. The demo workspace is built
+in a temporary folder with ``kpidesk demo``'s builder, dated to a fixed day so
+the pictures do not change from run to run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TODAY = dt.date(2026, 11, 20)
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="kpidesk-shots-"))
+    os.environ["KPIDESK_DATA_DIR"] = str(tmp / "data")
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    QCoreApplication.setOrganizationName("kpidesk-screenshots")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    from kpidesk.app import make_application
+    from kpidesk.gui import theme
+    from kpidesk.gui.main_window import MainWindow
+    from kpidesk.services.demo import build_demo
+    from kpidesk.services.workspace import Workspace
+
+    app = make_application(["kpidesk"])
+    db = tmp / "demo.kpidesk.db"
+    with Workspace.open(db) as ws:
+        build_demo(ws, today=TODAY)
+    empty = tmp / "empty.kpidesk.db"
+    only = sys.argv[1:]
+    for mode in (theme.LIGHT, theme.DARK):
+        theme.apply(app, mode)
+        window = MainWindow(QSettings())
+        window.resize(1440, 900)
+        window.show()
+        ws = Workspace.open(db)
+        window.set_workspace(ws)
+        wait(app, window)
+        shots = {
+            "dashboard": lambda w: w.show_page("dashboard"),
+            "portfolio": lambda w: (w.show_page("dashboard"), w.dashboard.by_kpi.setChecked(True)),
+            "kpi": lambda w: open_kpi(w, "Ledger", "mrr"),
+            "kpi-why": lambda w: (open_kpi(w, "Pulse", "revenue"), w.kpi_page.tabs.setCurrentIndex(1)),
+            "goals": lambda w: (w.dashboard.by_kpi.setChecked(False), w.show_page("goals")),
+            "data": lambda w: w.show_page("data"),
+            "reviews": lambda w: w.show_page("reviews"),
+        }
+        for name, action in shots.items():
+            if only and name not in only:
+                continue
+            action(window)
+            wait(app, window)
+            save(window, f"{name}-{mode}")
+        window.close()
+        ws.close()
+        ws2 = Workspace.open(empty)
+        window = MainWindow(QSettings())
+        window.resize(1440, 900)
+        window.show()
+        window.set_workspace(ws2)
+        wait(app, window)
+        if not only or "welcome" in only:
+            save(window, f"welcome-{mode}")
+        window.close()
+        ws2.close()
+    app.processEvents()
+    return 0
+
+
+def open_kpi(window, product: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    kpi = window.ws.kpis.resolve(key, product)
+    window.open_kpi(kpi.id)
+
+
+def wait(app, window, rounds: int = 40) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    for _ in range(rounds):
+        app.processEvents()
+        time.sleep(0.02)
+    window.runner.wait(30000)
+    for _ in range(rounds):
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def save(window, name: str) -> None:  # type: ignore[no-untyped-def]
+    path = HERE / f"{name}.png"
+    window.grab().save(str(path))
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
