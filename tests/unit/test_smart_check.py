@@ -102,12 +102,14 @@ def test_achievable_pass_warn_fail_with_numbers() -> None:
 def test_one_outlier_month_does_not_set_the_best_rate() -> None:
     # the same history with March spiking to 45 (Dec..Jun: 30, 31, 33, 45, 36, 37, 38).
     # Running median of three: Feb median(31, 33, 45) = 33, Mar median(33, 45, 36) = 36,
-    # Apr median(45, 36, 37) = 37 → 30, 31, 33, 36, 37, 37, 38 → best over 6 months (38 − 30)/6 = 1.33,
-    # where the raw spike would have allowed a 3-month rate of (45 − 30)/3 = 5 in a shorter window
+    # Apr median(45, 36, 37) = 37 → 30, 31, 33, 36, 37, 37, 38. A goal due in September has a
+    # 3-month horizon: best smoothed 3-month rate (36 − 30)/3 = 2 (Dec → Mar, or Jan 31 → Apr 37),
+    # where the raw spike would have set it at (45 − 30)/3 = 5
     spiky = [(day, 45.0 if day == D(2026, 3, 1) else value) for day, value in HISTORY]
-    rates = compare_rates(GOOD, ONB, spiky)
+    rates = compare_rates(dataclasses.replace(GOOD, due=D(2026, 9, 30)), ONB, spiky)
     assert rates is not None
-    assert rates.best == pytest.approx(8 / 6)
+    assert rates.window == 3
+    assert rates.best == pytest.approx(2.0)
 
 
 def test_achievable_edge_cases() -> None:
