@@ -45,12 +45,12 @@ class DataLists:
 
 
 def _source_service(workspace: Any) -> Any | None:
-    """The metrics engineer's source service when it is installed, else None."""
+    """The data source service (metrics engine), or None in a build without it."""
     try:
         from kpidesk.services import source_service
     except ImportError:
         return None
-    return source_service.SourceService(workspace.db)
+    return source_service.SourceService(workspace.db, workspace.catalog)
 
 
 def load_data_lists(workspace: Any) -> DataLists:
@@ -259,34 +259,41 @@ class DataPage(QWidget):
                             write=True, title=self.tr("Rolling back import #{0}").format(batch_id))
 
     def refresh_selected_source(self) -> None:
+        """Re-run the selected source now, even when its file did not change (the user asked)."""
         source = self.selected_source()
         if source is None:
             return
-        self._refresh([source.id], self.tr("Refreshing {0}").format(source.name))
+        source_id = source.id
+
+        def work(progress: Any) -> tuple[str, Changes]:
+            outcome, changes = self._sources().refresh(source_id, force=True, progress=progress)
+            return outcome.message, changes | Changes.of("data_source")
+
+        self._submit_refresh(work, self.tr("Refreshing {0}").format(source.name))
 
     def refresh_all_sources(self) -> None:
-        self._refresh([s.id for s in self.sources_model.rows], self.tr("Refreshing data sources"))
+        """Re-run every source whose file changed since its last refresh."""
+        def work(progress: Any) -> tuple[str, Changes]:
+            outcomes, changes = self._sources().refresh_all(progress=progress)
+            ran = [o for o in outcomes if o.refreshed]
+            message = self.tr("{0} of {1} data sources refreshed ({2} values); the others had not changed.").format(
+                len(ran), len(outcomes), f"{sum(o.values for o in ran):,}")
+            return message, changes | Changes.of("data_source")
 
-    def _refresh(self, source_ids: list[int], title: str) -> None:
-        workspace = self._workspace
+        self._submit_refresh(work, self.tr("Refreshing data sources"))
 
-        def work(progress: Any) -> Changes:
-            service = _source_service(workspace)
-            if service is None:
-                from kpidesk.errors import KpideskError
+    def _sources(self) -> Any:
+        service = _source_service(self._workspace)
+        if service is None:
+            from kpidesk.errors import KpideskError
 
-                raise KpideskError("Data sources cannot be refreshed: the metrics engine is not installed.")
-            total = Changes()
-            for n, source_id in enumerate(source_ids):
-                progress.report(n / max(1, len(source_ids)), title)
-                result = service.refresh(source_id, progress=progress)
-                changes = result[1] if isinstance(result, tuple) else getattr(result, "changes", result)
-                if isinstance(changes, Changes):
-                    total = total | changes
-            return total | Changes.of("data_source")
+            raise KpideskError("Data sources cannot be refreshed: the metrics engine is not installed.")
+        return service
 
-        self._runner.submit(work, on_done=lambda changes: self._finished(changes.message or self.tr("Refreshed."),
-                                                                          changes),
-                            on_error=lambda exc: (error_dialog(self, exc, title=self.tr("Refresh failed")),
-                                                  self.reload()),
+    def _submit_refresh(self, work: Any, title: str) -> None:
+        def failed(exc: BaseException) -> None:
+            error_dialog(self, exc, title=self.tr("Refresh failed"))
+            self.reload()  # the source now shows its error
+
+        self._runner.submit(work, on_done=lambda result: self._finished(*result), on_error=failed,
                             write=True, title=title)
