@@ -92,3 +92,11 @@ def test_formula_kpi_in_a_batch_and_its_rows() -> None:
     assert [d.label for d in e.drivers] == ["COGS", "Revenue"]
     rows = explanation_rows(e)
     assert [(r[5], r[10]) for r in rows] == [("cogs", pytest.approx(-18.0)), ("revenue", pytest.approx(10.0))]
+
+
+def test_a_partial_current_period_is_flagged_for_summed_kpis() -> None:
+    """Q3 has July and August only: 2 of the 3 months Q2 has."""
+    frame = pd.DataFrame(_series("rev", "", [10, 10, 10, 11, 11], MONTHS[:5]))
+    (e,) = explain_frame(frame, [KpiSpec("rev", "Revenue", "currency")], WINDOW)
+    assert e.change == 22 - 30
+    assert "2026-Q3 has values for 2 of the 3 periods 2026-Q2 has" in e.notes[0]

@@ -38,7 +38,7 @@ from kpidesk.domain.explain.model import (
     SegmentContribution,
     SegmentStatus,
 )
-from kpidesk.domain.explain.rollup import RATIO_LIKE, KpiSpec, Window, rollup
+from kpidesk.domain.explain.rollup import RATIO_LIKE, KpiSpec, Window, coverage, rollup
 from kpidesk.domain.explain.shapley import shapley_attribution
 from kpidesk.domain.explain.shift_share import ratio_arrays
 from kpidesk.domain.explain.wording import segment_label
@@ -216,6 +216,12 @@ def explain_frame(
     cols = {c: wide[c].to_numpy(dtype=float) for c in COLUMNS}
     groups = _with_remainders(_segment_groups(wide, by), totals, cols, ratio_kpi)
     breakdowns, notes = _breakdowns(groups, by_key, ratio_kpi, currency)
+    covered = coverage(frame[frame["kpi"].isin(by_key)], window)
+    for key, (n0, n1) in covered.items():
+        if 0 < n1 < n0 and Aggregation(by_key[key].aggregation) is Aggregation.SUM:
+            notes[key].append(
+                f"{window.current_label} has values for {n1} of the {n0} periods {window.comparison_label} "
+                "has, so this sum is not like for like yet.")
     unkinded = sorted({(kpis[i], segments[i]) for i in range(len(segments))
                        if segments[i] and ":" not in segments[i]})
     for kpi, segment in unkinded:

@@ -125,3 +125,21 @@ def rollup(frame: pd.DataFrame, window: Window, specs: Mapping[str, KpiSpec]) ->
         for w in (0, 1):
             wide[f"{name}_{w}"] = wide[f"{name}_{w}"].astype("boolean").fillna(False).astype(bool)
     return wide.reset_index()
+
+
+def coverage(frame: pd.DataFrame, window: Window) -> dict[str, tuple[int, int]]:
+    """Per KPI, how many distinct recorded periods fall in the comparison and the current window.
+
+    A current quarter with one month recorded against a full comparison
+    quarter is not like for like for a summed KPI; the explanation says so.
+    """
+    import pandas as pd
+
+    days = pd.to_datetime(frame["period_start"])
+    counts: dict[str, list[int]] = {}
+    for code, (start, end) in ((0, window.comparison), (1, window.current)):
+        inside = (days >= pd.Timestamp(start)) & (days < pd.Timestamp(end))
+        per_kpi = days[inside].groupby(frame.loc[inside, "kpi"]).nunique()
+        for kpi, n in per_kpi.items():
+            counts.setdefault(str(kpi), [0, 0])[code] = int(n)
+    return {k: (v[0], v[1]) for k, v in counts.items()}
