@@ -6,6 +6,8 @@ real data folder, and workspaces are real SQLite files in ``tmp_path``.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +24,54 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     return data
 
 
+PG_URL = os.environ.get("KPIDESK_TEST_PG_URL", "")
+
+
+def pg_admin_connect():  # type: ignore[no-untyped-def]
+    """An autocommit psycopg connection to the test server's maintenance database."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    return psycopg.connect(dbname="postgres", user=url.username or "postgres",
+                           host=url.query.get("host") or url.host, port=url.port, autocommit=True)
+
+
+def fresh_pg_database() -> tuple[str, str]:
+    """Create an empty database on the test server; returns (name, URL)."""
+    from sqlalchemy.engine import make_url
+
+    name = f"kpidesk_t_{uuid.uuid4().hex[:12]}"
+    with pg_admin_connect() as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    return name, make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(name: str) -> None:
+    with pg_admin_connect() as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a fresh test workspace lives: a SQLite file, and (when a test server is
+    configured through KPIDESK_TEST_PG_URL, as .ci/run does) an empty PostgreSQL database.
+    Every test that uses ``workspace`` runs on both backends."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "workspace.db")
+        return
+    if not PG_URL:
+        pytest.skip("no PostgreSQL test server (KPIDESK_TEST_PG_URL is not set; .ci/run sets it)")
+    name, url = fresh_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
 @pytest.fixture
-def db_target(tmp_path: Path) -> str:
-    """Where a fresh test workspace lives (a SQLite file; the team suite adds PostgreSQL)."""
+def sqlite_target(tmp_path: Path) -> str:
+    """A workspace file for tests about SQLite itself (pragmas, files on disk)."""
     return str(tmp_path / "workspace.db")
 
 

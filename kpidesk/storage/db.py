@@ -214,7 +214,7 @@ def check_sqlite_file(path: Path, *, quick_check_seconds: float = 0.0, backup_di
     """
     if not path.exists():
         return
-    integrity.header_check(path)
+    integrity.header_check(path, backup_dir)
     app_id = int.from_bytes(path.open("rb").read(72)[68:72], "big")
     # Look inside through a read-only connection before anything may write
     # (switching to WAL alone rewrites the header).

@@ -60,11 +60,16 @@ def upsert_rows(dbapi: Any, rows: Iterable[MeasurementRow], *, source: str, user
             " numerator, denominator, note, ?, ?, ?, 1, ?, ?, ? FROM kpidesk_staging WHERE true" + _ON_CONFLICT,
             (source, import_batch_id, data_source_id, stamp, stamp, user))
         cur.execute("DELETE FROM kpidesk_staging")
-    else:
-        constants = (source, import_batch_id, data_source_id, now, now, user)
-        values = ", ".join(["%s"] * 11 + ["1"] + ["%s"] * 3)
-        cur.executemany(f"INSERT INTO measurement ({_COLUMNS}) VALUES ({values})" + _ON_CONFLICT,
-                        (tuple(row) + constants for row in rows))
+    else:  # PostgreSQL: COPY into staging, then the same INSERT ... SELECT
+        from kpidesk.storage import pg
+
+        pg.lock_bulk_writes(dbapi)
+        pg.copy_into_staging(dbapi, rows)
+        cur.execute(
+            f"INSERT INTO measurement ({_COLUMNS}) SELECT kpi_id, period_start, frequency, segment, value,"
+            " numerator, denominator, note, %s, %s, %s, 1, %s, %s, %s FROM kpidesk_staging" + _ON_CONFLICT,
+            (source, import_batch_id, data_source_id, now, now, user))
+        cur.execute("TRUNCATE kpidesk_staging")
     cur.close()
 
 

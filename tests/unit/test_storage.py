@@ -44,7 +44,7 @@ def test_foreign_keys_refuse_a_value_of_a_missing_kpi(workspace) -> None:  # typ
 
     with workspace.db.session() as session:
         session.add(Measurement(kpi_id=999, period_start=dt.date(2024, 1, 1), value=1.0))
-        with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+        with pytest.raises(IntegrityError, match="(?i)foreign key"):
             session.commit()
 
 
@@ -56,13 +56,15 @@ def test_unique_kpi_period_segment_is_enforced(workspace, product_with_kpis) -> 
     with workspace.db.session() as session:
         session.add(Measurement(kpi_id=kpi_id, period_start=dt.date(2024, 1, 1), value=1.0))
         session.add(Measurement(kpi_id=kpi_id, period_start=dt.date(2024, 1, 1), value=2.0))
-        with pytest.raises(IntegrityError, match="UNIQUE"):
+        with pytest.raises(IntegrityError, match="(?i)unique|duplicate key"):
             session.commit()
 
 
 def test_check_constraints_refuse_unknown_enum_values(workspace, product_with_kpis) -> None:  # type: ignore[no-untyped-def]
-    with workspace.db.raw(write=False) as con, pytest.raises(sqlite3.IntegrityError, match="ck_kpi_unit"):
-        con.execute("UPDATE kpi SET unit = 'parsecs'")
+    from sqlalchemy import text
+
+    with pytest.raises(IntegrityError, match="ck_kpi_unit"), workspace.db.transaction() as conn:
+        conn.execute(text("UPDATE kpi SET unit = 'parsecs'"))
 
 
 def test_v1_file_is_upgraded_after_a_backup_and_keeps_its_data(tmp_path: Path) -> None:
