@@ -123,10 +123,8 @@ class Database:
                     raise
             else:
                 yield dbapi
-                if self.is_sqlite and dbapi.in_transaction:
-                    dbapi.rollback()
-                elif not self.is_sqlite:
-                    dbapi.rollback()
+                if not self.is_sqlite or dbapi.in_transaction:
+                    dbapi.rollback()  # a read leaves no transaction open
         finally:
             pooled.close()
 
@@ -406,9 +404,8 @@ def _check_and_migrate(db: Database, *, backup_dir: Path | None, migrate: bool) 
             f"{db.display_name} was written by a newer kpidesk (schema {version}; this app knows "
             f"{migrations.LATEST}). Update kpidesk to open it; the file was not changed."
         )
-    if version == 0 and tables - {"kpidesk_meta", "sqlite_sequence"}:
-        if "measurement" not in tables or "kpi" not in tables:
-            raise DatabaseError(f"{db.display_name} is a database of another application, not a kpidesk workspace.")
+    if version == 0 and tables - {"kpidesk_meta", "sqlite_sequence"} and not {"measurement", "kpi"} <= tables:
+        raise DatabaseError(f"{db.display_name} is a database of another application, not a kpidesk workspace.")
     if version == migrations.LATEST:
         return
     if db.read_only or not migrate:
