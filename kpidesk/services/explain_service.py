@@ -147,9 +147,10 @@ class ExplainService:
         explanations = self.explain_many(kpis, period, compare=compare, frequency=frequency)
 
         def size(e: Explanation) -> float:
+            # A move away from 0 has no relative size; it counts as the biggest.
             if e.relative_change is not None and math.isfinite(e.relative_change):
                 return abs(e.relative_change)
-            return 0.0 if not math.isfinite(e.change) else math.inf * (e.change != 0)
+            return math.inf
 
         moved = [e for e in explanations if math.isfinite(e.change) and e.change != 0]
         return sorted(moved, key=lambda e: (-size(e), e.kpi_key))[:top]
