@@ -43,12 +43,63 @@ def parse_file(request: ParseRequest) -> Workbook:
     return _parse_workbook(request)
 
 
+#: XML parts up to this size are checked for well-formedness and nesting before calamine reads them
+#: (calamine is lenient with broken XML; bigger parts are left to it to keep large imports fast).
+XML_CHECK_MAX_BYTES = 5_000_000
+MAX_XML_DEPTH = 64
+
+
+def check_xml_parts(path: str) -> None:
+    """Parse every small XML part of the zip with defusedxml: refuse broken or absurdly nested XML.
+
+    Real workbooks nest a handful of levels (worksheet › sheetData › row › c › is › r › t);
+    a part nested deeper than ``MAX_XML_DEPTH`` is hostile or damaged.
+    """
+    import zipfile
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, iterparse
+
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size > XML_CHECK_MAX_BYTES:
+                continue
+            depth = 0
+            try:
+                with archive.open(info) as member:
+                    for event, element in iterparse(member, events=("start", "end"), forbid_dtd=True):
+                        if event == "start":
+                            depth += 1
+                            if depth > MAX_XML_DEPTH:
+                                raise FileProblem(path, f"the file is damaged or hostile: part {info.filename!r} "
+                                                  f"is nested more than {MAX_XML_DEPTH} levels deep.",
+                                                  kind="damaged")
+                        else:
+                            depth -= 1
+                            element.clear()
+            except ParseError as exc:
+                raise FileProblem(path, f"the file is damaged: part {info.filename!r} is not well-formed XML "
+                                  f"({exc}).", kind="damaged") from exc
+            except DefusedXmlException as exc:
+                raise FileProblem(path, f"part {info.filename!r} declares a DTD/XML entities (an XML entity "
+                                  "bomb or external-entity attack); refused.", kind="xml_entities") from exc
+
+
 def _parse_workbook(request: ParseRequest) -> Workbook:
     import python_calamine as calamine
 
     path = request.path
+    if request.format in {"xlsx", "xlsm", "ods"}:
+        check_xml_parts(path)
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
     try:
-        book = calamine.CalamineWorkbook.from_path(path)
+        if extension == request.format:
+            book = calamine.CalamineWorkbook.from_path(path)
+        else:
+            # Misleading extension (an .xlsx saved as .xls): calamine picks its reader from the
+            # name, so hand it the bytes and let it sniff the real format.
+            with open(path, "rb") as handle:
+                book = calamine.CalamineWorkbook.from_filelike(handle)
     except calamine.PasswordError as exc:
         raise FileProblem(path, "it is password-protected; remove the password in Excel and try again.",
                           kind="encrypted") from exc

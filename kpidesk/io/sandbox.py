@@ -170,7 +170,7 @@ def _interpret(request: ParseRequest, limits: Limits, returncode: int, payload: 
 
 
 def _memory_problem(path: str, limits: Limits, details: str | None = None) -> FileProblem:
-    return FileProblem(path, f"reading it needs more than the {limits.memory_bytes / 1e9:.1f} GB of memory "
+    return FileProblem(path, f"reading it needs more than the {limits.memory_bytes / 1e6:,.0f} MB of memory "
                        "kpidesk allows (a huge or hostile file?).", kind="memory", details=details)
 
 

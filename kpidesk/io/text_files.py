@@ -140,7 +140,7 @@ def parse_rows(text: str, delimiter: str, *, max_field: int, max_columns: int) -
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise TextProblem(
-                f"line {reader.line_num + 1} holds a value longer than {max_field:,} characters; "
+                f"line {max(reader.line_num, 1)} holds a value longer than {max_field:,} characters; "
                 "this is not a KPI table (a broken or hostile file?).",
                 "line_too_long",
             ) from exc
