@@ -1,0 +1,207 @@
+"""Metrics over stored values: roll-ups, analysis, and formula (derived) KPIs.
+
+Formula KPIs are computed when read, from their inputs' current values, so a
+derived number is never stale after an input changes; nothing is stored for
+them. Formulas are checked at save time (:meth:`MetricsService.check_formula`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from kpidesk.domain.enums import Aggregation, Frequency, Unit
+from kpidesk.errors import ValidationError
+from kpidesk.services.changes import Changes
+from kpidesk.services.kpi_service import KpiService
+from kpidesk.storage.measurements import read_series
+from kpidesk.storage.models import Kpi
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kpidesk.domain.analytics import ForecastResult, TrendResult
+    from kpidesk.domain.catalog import Catalog
+    from kpidesk.storage.db import Database
+
+
+@dataclass
+class KpiAnalysis:
+    """Everything the trend views show for one KPI at one period length."""
+
+    kpi_id: int
+    frequency: str
+    series: pd.Series
+    partial: pd.Series
+    vs_previous: pd.DataFrame
+    vs_last_year: pd.DataFrame
+    trend: TrendResult
+    anomalies: pd.DataFrame
+    forecast: ForecastResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class MetricsService:
+    def __init__(self, db: Database, catalog: Catalog) -> None:
+        self._db = db
+        self._kpis = KpiService(db, catalog)
+
+    # ------------------------------------------------------------ series
+
+    def _product_kpis(self, product_id: int) -> list[Kpi]:
+        with self._db.session() as session:
+            return list(session.exec(select(Kpi).where(Kpi.product_id == product_id)).all())
+
+    def series(
+        self,
+        kpi_id: int,
+        frequency: Frequency | str | None = None,
+        *,
+        segment: str = "",
+        fiscal_year_start: int = 1,
+        notes: list[str] | None = None,
+    ) -> pd.Series:
+        """A KPI's values rolled up to ``frequency`` (default: the KPI's own) by its aggregation.
+
+        Ratio KPIs are recomputed from stored numerator / denominator (×100 for
+        percent units); where those parts are missing the values are averaged
+        and a note says so. Formula KPIs are evaluated from their inputs.
+        """
+        from kpidesk.domain.analytics import rollup
+
+        kpi = self._kpis.get(kpi_id)
+        target = frequency or kpi.frequency
+        if kpi.formula:
+            return self.formula_series(kpi_id, target, segment=segment)[0]
+        frame = read_series(self._db, kpi_id, segments=(segment,)).set_index("period_start")
+        aggregation = Aggregation(kpi.aggregation)
+        if aggregation is Aggregation.RATIO:
+            parts = frame[["numerator", "denominator"]]
+            if len(frame) and parts.notna().all(axis=None):
+                scale = 100.0 if kpi.unit == Unit.PERCENT else 1.0
+                result = rollup(parts, target, aggregation, scale=scale, fiscal_year_start=fiscal_year_start)
+                return result.rename(kpi.key)
+            if notes is not None and len(frame):
+                notes.append(
+                    f"{kpi.name}: values without numerator/denominator were averaged, not recomputed."
+                )
+            aggregation = Aggregation.MEAN
+        return rollup(frame["value"], target, aggregation, fiscal_year_start=fiscal_year_start).rename(
+            kpi.key
+        )
+
+    # ------------------------------------------------------------ formulas
+
+    def check_formula(self, product_id: int, key: str, text: str) -> Changes:
+        """Save-time check of a formula for KPI ``key`` of a product (syntax, names, cycles).
+
+        Raises :class:`kpidesk.domain.formula.FormulaError` (a ValidationError) pointing at the problem.
+        """
+        from kpidesk.domain.formula import validate_formula
+
+        kpis = self._product_kpis(product_id)
+        others = {k.key: k.formula for k in kpis if k.formula and k.key != key}
+        validate_formula(key, text, {k.key for k in kpis}, others)
+        return Changes()
+
+    def set_formula(self, kpi_id: int, text: str) -> Changes:
+        """Check then store a KPI's formula (empty text removes it)."""
+        kpi = self._kpis.get(kpi_id)
+        if text.strip():
+            self.check_formula(kpi.product_id, kpi.key, text)
+        _kpi, changes = self._kpis.update(kpi_id, formula=text.strip() or None)
+        return changes
+
+    def formula_series(
+        self, kpi_id: int, frequency: Frequency | str | None = None, *, segment: str = ""
+    ) -> tuple[pd.Series, pd.Series]:
+        """Evaluate a formula KPI at ``frequency``: (values, division-by-zero flags).
+
+        Each input is first rolled up to the same frequency with its own
+        aggregation, so ``dau / mau`` over months divides monthly figures.
+        """
+        from kpidesk.domain.formula import evaluate_formula, parse_formula, resolve_order
+
+        kpi = self._kpis.get(kpi_id)
+        if not kpi.formula:
+            raise ValidationError(f"{kpi.name} has no formula.")
+        target = frequency or kpi.frequency
+        by_key = {k.key: k for k in self._product_kpis(kpi.product_id)}
+        formulas = {k.key: k.formula for k in by_key.values() if k.formula}
+        order = resolve_order(formulas, by_key.keys())
+        needed = {kpi.key}
+        for key in reversed(order):  # every formula KPI this one reads, directly or not
+            if key in needed:
+                needed |= parse_formula(formulas[key]).names
+        values: dict[str, pd.Series] = {}
+        flags = None
+        for key in order:
+            if key not in needed:
+                continue
+            for name in parse_formula(formulas[key]).names:
+                if name not in values and name not in formulas:
+                    values[name] = self.series(by_key[name].id, target, segment=segment)  # type: ignore[arg-type]
+            result = evaluate_formula(formulas[key], values)
+            values[key] = result.values
+            if key == kpi.key:
+                flags = result.division_by_zero
+        assert flags is not None
+        return values[kpi.key].rename(kpi.key), flags
+
+    # ------------------------------------------------------------ analysis
+
+    def analyse(
+        self,
+        kpi_id: int,
+        frequency: Frequency | str | None = None,
+        *,
+        as_of: dt.date | None = None,
+        horizon: int = 0,
+    ) -> KpiAnalysis:
+        """Roll-up, partial periods, changes, trend, anomalies and (optionally) a forecast.
+
+        The period containing ``as_of`` (default today) is marked partial: it is
+        excluded from the trend, the anomaly scan and the forecast fit.
+        """
+        from kpidesk.domain.analytics import (
+            change_vs_last_year,
+            change_vs_previous,
+            detect_anomalies,
+            forecast,
+            partial_mask,
+            trend,
+        )
+
+        kpi = self._kpis.get(kpi_id)
+        target = Frequency(frequency or kpi.frequency)
+        notes: list[str] = []
+        values = self.series(kpi_id, target, notes=notes)
+        today = as_of or dt.date.today()
+        partial = partial_mask(values.index, target, today)
+        complete = values[~partial.to_numpy()]
+        band = (
+            (kpi.band_low, kpi.band_high) if kpi.band_low is not None and kpi.band_high is not None else None
+        )
+        fitted: Any = None
+        if horizon > 0:
+            try:
+                fitted = forecast(complete, target, horizon)
+            except ValidationError as exc:
+                notes.append(exc.message)
+        return KpiAnalysis(
+            kpi_id=kpi_id,
+            frequency=target.value,
+            series=values,
+            partial=partial,
+            vs_previous=change_vs_previous(values, kpi.direction, band=band, partial=partial),
+            vs_last_year=change_vs_last_year(values, target, kpi.direction, band=band, partial=partial),
+            trend=trend(complete),
+            anomalies=detect_anomalies(complete, frequency=target, window=min(28, max(3, len(complete) // 2)))
+            if len(complete) >= 6
+            else detect_anomalies(complete.iloc[:0], frequency=target),
+            forecast=fitted,
+            notes=notes,
+        )
