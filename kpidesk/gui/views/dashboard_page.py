@@ -119,18 +119,16 @@ class DashboardPage(QWidget):
                 and (not stage or t.stage == stage)]
 
     def sections(self) -> list[Section]:
+        """By product: a "Needs attention" section first, then one per product. Portfolio: one
+        section per KPI shared by several products (those needing attention first), side by side."""
         tiles = self.filtered()
-        attention = [t for t in tiles if t.attention]
-        rest = [t for t in tiles if not t.attention]
         sections: list[Section] = []
-        if attention:
-            sections.append(Section(self.tr("Needs attention"), attention))
         if self.by_kpi.isChecked():
             groups: dict[str, list[TileData]] = defaultdict(list)
-            for tile in rest:
+            for tile in tiles:
                 groups[tile.catalog_key].append(tile)
             shared = sorted((g for g in groups.values() if len({t.product_id for t in g}) > 1),
-                            key=lambda g: g[0].name.casefold())
+                            key=lambda g: (-max(t.attention for t in g), g[0].name.casefold()))
             for group in shared:
                 sections.append(Section(self.tr("{name} — across {n} products").format(
                     name=group[0].name, n=len({t.product_id for t in group})),
@@ -138,12 +136,16 @@ class DashboardPage(QWidget):
             single = [t for g in groups.values() if len({t.product_id for t in g}) <= 1 for t in g]
             if single:
                 sections.append(Section(self.tr("Only in one product"), single))
-        else:
-            by_product: dict[str, list[TileData]] = defaultdict(list)
-            for tile in rest:
+            return sections
+        attention = [t for t in tiles if t.attention]
+        if attention:
+            sections.append(Section(self.tr("Needs attention"), attention))
+        by_product: dict[str, list[TileData]] = defaultdict(list)
+        for tile in tiles:
+            if not tile.attention:
                 by_product[tile.product].append(tile)
-            for name in sorted(by_product, key=str.casefold):
-                sections.append(Section(name, by_product[name]))
+        for name in sorted(by_product, key=str.casefold):
+            sections.append(Section(name, by_product[name]))
         return sections
 
     def _rearrange(self) -> None:
