@@ -91,7 +91,12 @@ def resolve_period(period: str | dt.date, frequency: Frequency | str | None) -> 
         raise ValidationError("Say which period to explain, e.g. 2026-Q3 or 2026-03.")
     from kpidesk.domain.periods import period_start
 
-    freq = Frequency(frequency)
+    try:
+        freq = Frequency(frequency)
+    except ValueError:
+        raise ValidationError(
+            f"Moves are explained per day, week, month, quarter or year, not per {frequency!r}."
+        ) from None
     return period_start(period, freq), freq
 
 

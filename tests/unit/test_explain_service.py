@@ -159,6 +159,10 @@ def test_user_errors_are_clear(shop) -> None:  # type: ignore[no-untyped-def]
         service.explain("revenue", "Q3")
     with pytest.raises(NotFoundError, match="no KPI 'nope'"):
         service.explain("nope", "2026-Q3")
+    with pytest.raises(ValidationError, match="not per 'fiscal_year'"):
+        service.explain("revenue", dt.date(2026, 7, 1), frequency="fiscal_year")
+    e = service.explain("revenue", dt.date(2026, 8, 17), frequency="quarter", anomalies=False)
+    assert (e.period_label, e.change) == ("2026-Q3", -39_000)
     quarterly, _ = ws.kpis.add_custom(product.id, "Board score", key="board", frequency="quarter")
     with pytest.raises(ValidationError, match="recorded per quarter, so it cannot be explained for a month"):
         service.explain(quarterly.id, "2026-08")
