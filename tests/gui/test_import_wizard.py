@@ -239,3 +239,82 @@ def test_no_product_chosen_with_two_products_says_which(qtbot, workspace, runner
     assert "Say which product" in shown[0]
     assert "Acme, Beta" in shown[0]
     assert wizard.currentId() == PAGE_LAYOUT
+
+
+def test_cancel_during_import_writes_nothing(qtbot, workspace, runner, tmp_path):
+    """The write queues behind another write (one database writer); Stop before it starts
+    must leave the database untouched and the wizard on the preview."""
+    import threading
+
+    path = tmp_path / "wide.csv"
+    path.write_text("Month,Sign ups\n2024-02,120\n2024-03,130\n", encoding="utf-8")
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LAYOUT, timeout=WAIT)
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+
+    release = threading.Event()
+    runner.submit(lambda progress: release.wait(10), write=True, show_progress=False)  # holds the writer
+    wizard.next()  # Import: queued behind the blocker
+    page = wizard.preview_page
+    assert page.busy
+    assert page.busy_row.isVisibleTo(wizard)
+    assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
+    qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
+    release.set()
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT)
+    assert wizard.currentId() == PAGE_PREVIEW
+    assert page.message.text() == "Cancelled; nothing was changed."
+    assert series(workspace, "sign_ups") == {"2024-01": 90.0}
+    assert ImportService(workspace.db).batches() == []
+    # and the user can still import afterwards
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert series(workspace, "sign_ups") == {"2024-01": 90.0, "2024-02": 120.0, "2024-03": 130.0}
+
+
+def test_create_kpi_from_catalog_inline_and_several_sheets(qtbot, workspace, runner, tmp_path):
+    book = openpyxl.Workbook()
+    first = book.active
+    first.title = "Web"
+    first.append(["Month", "Visitors", "Weird thing"])
+    first.append([dt.datetime(2024, 1, 1), 1000, 5])
+    first.append([dt.datetime(2024, 2, 1), 1100, 6])
+    second = book.create_sheet("App")
+    second.append(["Month", "Visitors"])
+    second.append([dt.datetime(2024, 3, 1), 1200])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_SHEETS, timeout=WAIT)
+    wizard.sheets_page.set_checked(["Web", "App"])
+    go_next(qtbot, wizard, PAGE_LAYOUT)
+    layout_page = wizard.layout_page
+    assert layout_page.sheet_combo.isVisibleTo(wizard)
+    assert [layout_page.sheet_combo.itemText(i) for i in range(2)] == ["Web", "App"]
+    layout_page.sheet_combo.setCurrentIndex(1)
+    assert "Sheet 'App': wide layout" in layout_page.description.text()
+    go_next(qtbot, wizard, PAGE_MAPPING)
+
+    # "Weird thing" → a new KPI from the catalog, chosen inline
+    mapping = wizard.mapping_page
+    mapping.view.selectRow(mapping.model.row_of("Weird thing"))
+    mapping.action_combo.setCurrentIndex(mapping.action_combo.findData("catalog"))
+    assert mapping.target_combo.isVisibleTo(wizard)
+    mapping.target_combo.setCurrentIndex(mapping.target_combo.findData("nps"))
+    qtbot.mouseClick(mapping.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.plan.decisions["Weird thing"].catalog_key == "nps", timeout=WAIT)
+    assert wizard.plan.decisions["Weird thing"].matched_by == "user"
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+    assert wizard.plan.sheets == ["Web", "App"]
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert series(workspace, "nps") == {"2024-01": 5.0, "2024-02": 6.0}
+    # "Visitors" matched the catalog's "Website visits" (alias) on both sheets
+    assert wizard.plan.decisions["Visitors"].catalog_key == "visits"
+    assert series(workspace, "visits") == {"2024-01": 1000.0, "2024-02": 1100.0, "2024-03": 1200.0}

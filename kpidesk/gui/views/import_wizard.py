@@ -142,7 +142,6 @@ class WorkPage(QWizardPage):
         self.progress.setValue(0)
         self.progress_text.setText(title)
         self.busy_row.show()
-        self.completeChanged.emit()
 
         def done(result: Any) -> None:
             self._finish()
@@ -160,6 +159,7 @@ class WorkPage(QWizardPage):
         self.task = task
         task.progressed.connect(self._progressed)
         task.failed.connect(lambda exc: self._failed(exc, task.details))
+        self.completeChanged.emit()  # Next/Import disabled while the work runs
 
     def _progressed(self, fraction: float, text: str) -> None:
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
