@@ -160,11 +160,11 @@ def inspect_header(path: Path) -> Diagnosis | None:
     ) if not ok]
     if bad_fields:
         return Diagnosis("header_damaged", f"{name} is a damaged SQLite database: its header is corrupt "
-                                           f"({', '.join(bad_fields)} have impossible values).")
+                                           f"(impossible values in: {', '.join(bad_fields)}).")
     header_pages = int.from_bytes(head[28:32], "big")
     counts_valid = head[24:28] == head[92:96] and header_pages > 0
     if size % page_size:
-        return Diagnosis("truncated", f"{name} is cut short: it is {size:,} bytes, not a whole number of its "
+        return Diagnosis("truncated", f"{name} is truncated: it is {size:,} bytes, not a whole number of its "
                                       f"{page_size:,}-byte pages (an interrupted copy or download?).")
     if counts_valid and size < header_pages * page_size:
         missing = header_pages * page_size - size
@@ -181,11 +181,11 @@ def inspect_header(path: Path) -> Diagnosis | None:
     return None
 
 
-def header_check(path: Path) -> None:
+def header_check(path: Path, backup_dir: Path | None = None) -> None:
     """Raise ``DamagedDatabaseError`` for a file whose header already shows a problem (missing is fine)."""
     diagnosis = inspect_header(path)
     if diagnosis is not None and diagnosis.kind != "missing":
-        raise DamagedDatabaseError(diagnosis, newest_good_backup_for(path))
+        raise DamagedDatabaseError(diagnosis, newest_good_backup_for(path, backup_dir), backups_folder=backup_dir)
 
 
 # -- checks on an open connection ----------------------------------------------
@@ -382,6 +382,9 @@ def diagnose(path: Path, *, latest_schema: int | None = None, seconds: float = 1
 
 def _damage(copy: Path, name: str, page_size: int, problems: list[str]) -> Diagnosis:
     zeros = _zero_pages(copy, page_size)
+    # integrity_check prefixes its report with "*** in database main ***"; keep the findings
+    problems = [line.strip() for text in problems for line in text.splitlines()
+                if line.strip() and not line.startswith("***")]
     details = tuple(problems[:20])
     if zeros:
         shown = ", ".join(str(n) for n in zeros[:8]) + (", …" if len(zeros) > 8 else "")
