@@ -30,8 +30,14 @@ def open_workspace(args: Any, *, read_only: bool = False) -> Iterator[Any]:
         workspace.close()
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, as_csv: bool = False,
-                out: TextIO | None = None, align_right: Sequence[int] = ()) -> None:
+def print_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    as_csv: bool = False,
+    out: TextIO | None = None,
+    align_right: Sequence[int] = (),
+) -> None:
     """A plain aligned table for people, or CSV for machines."""
     out = out or sys.stdout
     if as_csv:
@@ -46,3 +52,15 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, as_csv
         out.write("  ".join(parts).rstrip() + "\n")
         if n == 0:
             out.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def command_group(sub: Any, name: str, help_text: str) -> Any:
+    """The sub-command group ``name`` (e.g. ``db``), shared by several command modules:
+    created by whichever registers first, then extended by the others."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help_text)
+    for action in parser._actions:
+        if action.__class__.__name__ == "_SubParsersAction":
+            return action
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)

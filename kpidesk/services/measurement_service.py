@@ -17,11 +17,12 @@ from sqlmodel import select
 from kpidesk.domain.enums import Provenance
 from kpidesk.domain.periods import parse_date, period_start, period_starts
 from kpidesk.domain.units import bounds, domain_problem
-from kpidesk.errors import ConflictError, NotFoundError, ValidationError
+from kpidesk.errors import NotFoundError, ValidationError
 from kpidesk.services.changes import Changes
 from kpidesk.storage import measurements as store
 from kpidesk.storage.db import Database
 from kpidesk.storage.models import Kpi, Measurement, utcnow
+from kpidesk.storage.versioning import save_versioned
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,28 +75,53 @@ class MeasurementService:
             raise ValidationError(f"{kpi.name}: {problem}.")
 
     # -- single values ----------------------------------------------------
-    def record(self, kpi_id: int, day: str | dt.date, value: Any, *, segment: str = "", note: str = "",
-               numerator: Any = None, denominator: Any = None,
-               source: str = Provenance.MANUAL.value) -> tuple[Measurement, Changes]:
+    def record(
+        self,
+        kpi_id: int,
+        day: str | dt.date,
+        value: Any,
+        *,
+        segment: str = "",
+        note: str = "",
+        numerator: Any = None,
+        denominator: Any = None,
+        source: str = Provenance.MANUAL.value,
+    ) -> tuple[Measurement, Changes]:
         """Insert or replace the value of the period containing ``day``."""
         self._db.require_writable()
         kpi = self._kpi(kpi_id)
         try:
             when = parse_date(day)
         except ValueError:
-            raise ValidationError(f"'{day}' is not a date; use YYYY-MM-DD (or YYYY-MM for a month).") from None
+            raise ValidationError(
+                f"'{day}' is not a date; use YYYY-MM-DD (or YYYY-MM for a month)."
+            ) from None
         number = _to_number(value, kpi.name)
         self._check(kpi, number)
         num = None if numerator is None else _to_number(numerator, f"{kpi.name} numerator")
         den = None if denominator is None else _to_number(denominator, f"{kpi.name} denominator")
         start = period_start(when, kpi.frequency)
         with self._db.session() as session:
-            row = next(iter(session.exec(select(Measurement).where(
-                Measurement.kpi_id == kpi_id, Measurement.period_start == start,
-                Measurement.segment == segment))), None)
+            row = next(
+                iter(
+                    session.exec(
+                        select(Measurement).where(
+                            Measurement.kpi_id == kpi_id,
+                            Measurement.period_start == start,
+                            Measurement.segment == segment,
+                        )
+                    )
+                ),
+                None,
+            )
             if row is None:
-                row = Measurement(kpi_id=kpi_id, period_start=start, frequency=kpi.frequency, segment=segment,
-                                  updated_by=self._db.user)
+                row = Measurement(
+                    kpi_id=kpi_id,
+                    period_start=start,
+                    frequency=kpi.frequency,
+                    segment=segment,
+                    updated_by=self._db.user,
+                )
                 session.add(row)
             else:
                 row.version += 1
@@ -112,8 +138,16 @@ class MeasurementService:
             raise NotFoundError(f"Value #{measurement_id} does not exist (it may have been deleted).")
         return row
 
-    def edit(self, measurement_id: int, *, value: Any = None, note: str | None = None,
-             expected_version: int | None = None) -> tuple[Measurement, Changes]:
+    def edit(
+        self,
+        measurement_id: int,
+        *,
+        value: Any = None,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Measurement, Changes]:
+        """Change a value and/or its note. With ``expected_version`` (the version the
+        user saw), the save is refused if anyone changed the row since."""
         self._db.require_writable()
         with self._db.session() as session:
             row = session.get(Measurement, measurement_id)
@@ -121,21 +155,25 @@ class MeasurementService:
                 raise NotFoundError(f"Value #{measurement_id} does not exist (it may have been deleted).")
             kpi = session.get(Kpi, row.kpi_id)
             assert kpi is not None
-            if expected_version is not None and row.version != expected_version:
-                raise ConflictError(
-                    f"{kpi.name} for {row.period_start} was changed by {row.updated_by or 'someone'} at "
-                    f"{row.updated_at:%Y-%m-%d %H:%M}; your edit was not saved."
-                )
+            values: dict[str, Any] = {}
             if value is not None:
                 number = _to_number(value, kpi.name)
                 self._check(kpi, number)
-                row.value = number
+                values["value"] = number
             if note is not None:
-                row.note = note
-            row.version += 1
-            row.updated_at, row.updated_by = utcnow(), self._db.user
+                values["note"] = note
+            save_versioned(
+                session,
+                Measurement,
+                measurement_id,
+                row.version if expected_version is None else expected_version,
+                values,
+                user=self._db.user,
+                what=f"{kpi.name} for {row.period_start}",
+            )
             session.commit()
-            session.refresh(row)
+            row = session.get(Measurement, measurement_id, populate_existing=True)
+            assert row is not None
         return row, Changes.of("measurement", kpi_ids={row.kpi_id}, message="Value updated.")
 
     def delete(self, measurement_id: int) -> tuple[MeasurementSnapshot, Changes]:
@@ -145,21 +183,42 @@ class MeasurementService:
             row = session.get(Measurement, measurement_id)
             if row is None:
                 raise NotFoundError(f"Value #{measurement_id} does not exist (it may have been deleted).")
-            snap = MeasurementSnapshot(row.kpi_id, row.period_start, row.segment, row.value, row.numerator,
-                                       row.denominator, row.note, row.source)
+            snap = MeasurementSnapshot(
+                row.kpi_id,
+                row.period_start,
+                row.segment,
+                row.value,
+                row.numerator,
+                row.denominator,
+                row.note,
+                row.source,
+            )
             session.delete(row)
             session.commit()
         return snap, Changes.of("measurement", kpi_ids={snap.kpi_id}, message="Value deleted.")
 
     def restore(self, snap: MeasurementSnapshot) -> tuple[Measurement, Changes]:
         """Put back a snapshot taken by :meth:`delete` (or before an edit)."""
-        return self.record(snap.kpi_id, snap.period_start, snap.value if snap.value is not None else 0.0,
-                           segment=snap.segment, note=snap.note, numerator=snap.numerator,
-                           denominator=snap.denominator, source=snap.source)
+        return self.record(
+            snap.kpi_id,
+            snap.period_start,
+            snap.value if snap.value is not None else 0.0,
+            segment=snap.segment,
+            note=snap.note,
+            numerator=snap.numerator,
+            denominator=snap.denominator,
+            source=snap.source,
+        )
 
     # -- many values --------------------------------------------------------
-    def record_many(self, frame: pd.DataFrame, *, source: str = Provenance.MANUAL.value,
-                    import_batch_id: int | None = None, data_source_id: int | None = None) -> Changes:
+    def record_many(
+        self,
+        frame: pd.DataFrame,
+        *,
+        source: str = Provenance.MANUAL.value,
+        import_batch_id: int | None = None,
+        data_source_id: int | None = None,
+    ) -> Changes:
         """Validate and upsert a DataFrame of values in one transaction.
 
         Columns: ``kpi_id``, ``period_start`` (dates or ISO strings), ``value``;
@@ -168,11 +227,13 @@ class MeasurementService:
         positions in ``frame``); nothing is written.
         """
         rows = self.prepare_rows(frame)
-        store.bulk_upsert(self._db, rows, source=source, import_batch_id=import_batch_id,
-                          data_source_id=data_source_id)
+        store.bulk_upsert(
+            self._db, rows, source=source, import_batch_id=import_batch_id, data_source_id=data_source_id
+        )
         kpi_ids = {int(k) for k in frame["kpi_id"].unique()}
-        return Changes.of("measurement", kpi_ids=kpi_ids, message=f"Recorded {len(frame):,} values.",
-                          written=len(frame))
+        return Changes.of(
+            "measurement", kpi_ids=kpi_ids, message=f"Recorded {len(frame):,} values.", written=len(frame)
+        )
 
     def prepare_rows(self, frame: pd.DataFrame) -> list[store.MeasurementRow]:
         """Validate (vectorised) and turn a DataFrame into upsert rows; raises on the first bad rows."""
@@ -193,8 +254,7 @@ class MeasurementService:
         values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype="float64")
         refuse(~np.isfinite(values), frame, lambda i: f"'{frame['value'].iloc[i]}' is not a number")
         starts = pd.to_datetime(frame["period_start"], errors="coerce", format="mixed")
-        refuse(starts.isna().to_numpy(), frame,
-                     lambda i: f"'{frame['period_start'].iloc[i]}' is not a date")
+        refuse(starts.isna().to_numpy(), frame, lambda i: f"'{frame['period_start'].iloc[i]}' is not a date")
         normalised = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         frequencies = np.empty(n, dtype=object)
         for kpi_id, kpi in kpis.items():
@@ -202,8 +262,15 @@ class MeasurementService:
             if not mask.any():
                 continue
             low, high = bounds(kpi.unit, kpi.min_value, kpi.max_value)
-            bad = mask & (((values < low) if low is not None else False) | ((values > high) if high is not None else False))
-            refuse(bad, frame, lambda i, k=kpi: f"{k.name}: {domain_problem(values[i], k.unit, k.min_value, k.max_value)}")
+            bad = mask & (
+                ((values < low) if low is not None else False)
+                | ((values > high) if high is not None else False)
+            )
+            refuse(
+                bad,
+                frame,
+                lambda i, k=kpi: f"{k.name}: {domain_problem(values[i], k.unit, k.min_value, k.max_value)}",
+            )
             normalised[mask] = period_starts(starts[mask], kpi.frequency).to_numpy()
             frequencies[mask] = kpi.frequency
         segments = frame["segment"].fillna("").astype(str).tolist() if "segment" in frame else [""] * n
@@ -212,10 +279,25 @@ class MeasurementService:
         dens = self._optional_numbers(frame, "denominator")
         iso = normalised.dt.strftime("%Y-%m-%d").tolist()
         duplicated = pd.DataFrame({"k": kpi_ids, "p": iso, "s": segments}).duplicated(keep=False).to_numpy()
-        refuse(duplicated, frame, lambda i: f"KPI #{kpi_ids[i]} has two values for {iso[i]} {segments[i]}".rstrip())
+        refuse(
+            duplicated,
+            frame,
+            lambda i: f"KPI #{kpi_ids[i]} has two values for {iso[i]} {segments[i]}".rstrip(),
+        )
         self._raise_problems(problems)
-        return list(zip(kpi_ids.astype(int).tolist(), iso, frequencies.tolist(), segments,
-                        values.tolist(), nums, dens, notes, strict=True))
+        return list(
+            zip(
+                kpi_ids.astype(int).tolist(),
+                iso,
+                frequencies.tolist(),
+                segments,
+                values.tolist(),
+                nums,
+                dens,
+                notes,
+                strict=True,
+            )
+        )
 
     @staticmethod
     def _optional_numbers(frame: pd.DataFrame, column: str) -> list[float | None]:
@@ -249,14 +331,26 @@ class MeasurementService:
             return list(session.exec(select(Kpi)))
 
     # -- reading --------------------------------------------------------------
-    def series(self, kpi_id: int, *, start: dt.date | None = None, end: dt.date | None = None,
-               segment: str | None = "") -> pd.DataFrame:
+    def series(
+        self,
+        kpi_id: int,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        segment: str | None = "",
+    ) -> pd.DataFrame:
         """Values of one KPI, oldest first; ``segment=None`` returns every segment."""
-        return store.read_series(self._db, kpi_id, start=start, end=end,
-                                 segments=None if segment is None else (segment,))
+        return store.read_series(
+            self._db, kpi_id, start=start, end=end, segments=None if segment is None else (segment,)
+        )
 
     def rows(self, kpi_id: int) -> list[Measurement]:
         """Full rows (ids, notes, provenance) for the editable table."""
         with self._db.session() as session:
-            return list(session.exec(select(Measurement).where(Measurement.kpi_id == kpi_id)
-                                     .order_by(Measurement.segment, Measurement.period_start)))
+            return list(
+                session.exec(
+                    select(Measurement)
+                    .where(Measurement.kpi_id == kpi_id)
+                    .order_by(Measurement.segment, Measurement.period_start)
+                )
+            )

@@ -23,6 +23,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
+import kpidesk.storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
+
 VIEWER = "kpidesk_viewer"
 EDITOR = "kpidesk_editor"
 BULK_LOCK_KEY = 0x4B504944  # advisory lock id shared by every bulk writer
@@ -48,7 +50,8 @@ def change_counter_statements() -> list[str]:
         statements.append(f"DROP TRIGGER IF EXISTS kpidesk_change_{table.name} ON {table.name}")
         statements.append(
             f"CREATE TRIGGER kpidesk_change_{table.name} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
-            f" ON {table.name} FOR EACH STATEMENT EXECUTE FUNCTION kpidesk_bump_change()")
+            f" ON {table.name} FOR EACH STATEMENT EXECUTE FUNCTION kpidesk_bump_change()"
+        )
     return statements
 
 
@@ -60,7 +63,8 @@ def role_statements() -> list[str]:
     for role in (VIEWER, EDITOR):
         statements.append(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN"
-            f" CREATE ROLE {role} NOLOGIN; END IF; END $$")
+            f" CREATE ROLE {role} NOLOGIN; END IF; END $$"
+        )
     statements += [
         f"GRANT USAGE ON SCHEMA public TO {VIEWER}, {EDITOR}",
         f"REVOKE ALL ON {tables} FROM {VIEWER}, {EDITOR}",
@@ -96,13 +100,19 @@ def change_token(conn: Connection) -> int:
 
 def write_refusal(conn: Connection) -> str:
     """Why the current database user may not write, or "" when they may."""
-    allowed = conn.execute(text("SELECT has_table_privilege(current_user, 'measurement', 'INSERT')"
-                                " AND has_table_privilege(current_user, 'measurement', 'UPDATE')")).scalar()
+    allowed = conn.execute(
+        text(
+            "SELECT has_table_privilege(current_user, 'measurement', 'INSERT')"
+            " AND has_table_privilege(current_user, 'measurement', 'UPDATE')"
+        )
+    ).scalar()
     if allowed:
         return ""
     user = conn.execute(text("SELECT current_user")).scalar()
-    return (f"your database role ({user}) may only read this team workspace; ask an administrator to grant "
-            f"you {EDITOR}")
+    return (
+        f"your database role ({user}) may only read this team workspace; ask an administrator to grant "
+        f"you {EDITOR}"
+    )
 
 
 def lock_bulk_writes(dbapi: Any) -> None:
@@ -110,9 +120,11 @@ def lock_bulk_writes(dbapi: Any) -> None:
     dbapi.execute("SELECT pg_advisory_xact_lock(%s)", (BULK_LOCK_KEY,))
 
 
-_STAGING = ("CREATE TEMP TABLE IF NOT EXISTS kpidesk_staging (kpi_id BIGINT, period_start DATE, frequency TEXT,"
-            " segment TEXT, value DOUBLE PRECISION, numerator DOUBLE PRECISION, denominator DOUBLE PRECISION,"
-            " note TEXT) ON COMMIT DELETE ROWS")
+_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS kpidesk_staging (kpi_id BIGINT, period_start DATE, frequency TEXT,"
+    " segment TEXT, value DOUBLE PRECISION, numerator DOUBLE PRECISION, denominator DOUBLE PRECISION,"
+    " note TEXT) ON COMMIT DELETE ROWS"
+)
 
 
 def copy_into_staging(dbapi: Any, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -120,8 +132,10 @@ def copy_into_staging(dbapi: Any, rows: Iterable[tuple[Any, ...]]) -> None:
     cur = dbapi.cursor()
     cur.execute(_STAGING)
     cur.execute("TRUNCATE kpidesk_staging")
-    with cur.copy("COPY kpidesk_staging (kpi_id, period_start, frequency, segment, value, numerator,"
-                  " denominator, note) FROM STDIN") as copy:
+    with cur.copy(
+        "COPY kpidesk_staging (kpi_id, period_start, frequency, segment, value, numerator,"
+        " denominator, note) FROM STDIN"
+    ) as copy:
         for row in rows:
             copy.write_row(row)
     cur.close()
