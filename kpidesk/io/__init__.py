@@ -83,7 +83,21 @@ _EXPORTS = {
     "to_records": "kpidesk.io.records",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "RECORD_COLUMNS",
+    "Column",
+    "FileProblem",
+    "Layout",
+    "LayoutOverride",
+    "Limits",
+    "SheetGrid",
+    "Workbook",
+    "a1",
+    "column_letter",
+    "detect_layout",
+    "read_workbook",
+    "to_records",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -35,17 +35,19 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
         return Column(numbers, codes, texts, dates, others)
     types = np.fromiter(map(type, cells), dtype=object, count=n)
     obj = np.fromiter(cells, dtype=object, count=n)
-    is_float = (types == float) | (types == int)
+    is_float = (types == float) | (types == int)  # noqa: E721 - numpy elementwise, not Python ==
     if is_float.any():
         numbers[is_float] = obj[is_float].astype(np.float64)
-    is_text_type = types == str
+    is_text_type = types == str  # noqa: E721 - numpy elementwise
     is_str = is_text_type & (obj != "") if empty_text_is_empty else is_text_type
     if is_str.any():
         strings = obj[is_str].tolist()
         # Dictionary-encode in C: setdefault stores each text's first position;
         # those positions increase, so searchsorted turns them into dense codes.
         lookup: dict[str, int] = {}
-        firsts = np.fromiter(map(lookup.setdefault, strings, itertools.count()), dtype=np.int64, count=len(strings))
+        firsts = np.fromiter(
+            map(lookup.setdefault, strings, itertools.count()), dtype=np.int64, count=len(strings)
+        )
         positions = np.fromiter(lookup.values(), dtype=np.int64, count=len(lookup))
         codes[is_str] = np.searchsorted(positions, firsts).astype(np.int32)
         texts = list(lookup)
@@ -57,8 +59,10 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     if is_datetime.any():
         moments = obj[is_datetime].tolist()
         # Drop tz (spreadsheets have none) and sub-second parts; datetime64[s] is enough.
-        dates[is_datetime] = np.array([m.replace(tzinfo=None, microsecond=0) for m in moments], dtype="datetime64[s]")
-    rest = ~(is_float | is_text_type | is_date | is_datetime | (types == type(None)))
+        dates[is_datetime] = np.array(
+            [m.replace(tzinfo=None, microsecond=0) for m in moments], dtype="datetime64[s]"
+        )
+    rest = ~(is_float | is_text_type | is_date | is_datetime | (types == type(None)))  # noqa: E721 - numpy elementwise
     for i in np.flatnonzero(rest).tolist():
         others[i] = cells[i]
     return Column(numbers, codes, texts, dates, others)

@@ -71,18 +71,28 @@ def check_xml_parts(path: str) -> None:
                         if event == "start":
                             depth += 1
                             if depth > MAX_XML_DEPTH:
-                                raise FileProblem(path, f"the file is damaged or hostile: part {info.filename!r} "
-                                                  f"is nested more than {MAX_XML_DEPTH} levels deep.",
-                                                  kind="damaged")
+                                raise FileProblem(
+                                    path,
+                                    f"the file is damaged or hostile: part {info.filename!r} "
+                                    f"is nested more than {MAX_XML_DEPTH} levels deep.",
+                                    kind="damaged",
+                                )
                         else:
                             depth -= 1
                             element.clear()
             except ParseError as exc:
-                raise FileProblem(path, f"the file is damaged: part {info.filename!r} is not well-formed XML "
-                                  f"({exc}).", kind="damaged") from exc
+                raise FileProblem(
+                    path,
+                    f"the file is damaged: part {info.filename!r} is not well-formed XML ({exc}).",
+                    kind="damaged",
+                ) from exc
             except DefusedXmlException as exc:
-                raise FileProblem(path, f"part {info.filename!r} declares a DTD/XML entities (an XML entity "
-                                  "bomb or external-entity attack); refused.", kind="xml_entities") from exc
+                raise FileProblem(
+                    path,
+                    f"part {info.filename!r} declares a DTD/XML entities (an XML entity "
+                    "bomb or external-entity attack); refused.",
+                    kind="xml_entities",
+                ) from exc
 
 
 def _parse_workbook(request: ParseRequest) -> Workbook:
@@ -101,17 +111,20 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
             with open(path, "rb") as handle:
                 book = calamine.CalamineWorkbook.from_filelike(handle)
     except calamine.PasswordError as exc:
-        raise FileProblem(path, "it is password-protected; remove the password in Excel and try again.",
-                          kind="encrypted") from exc
+        raise FileProblem(
+            path, "it is password-protected; remove the password in Excel and try again.", kind="encrypted"
+        ) from exc
     except (calamine.ZipError, calamine.XmlError, calamine.CalamineError) as exc:
-        raise FileProblem(path, f"the file is damaged or not a real {request.format} workbook ({exc}).",
-                          kind="damaged") from exc
+        raise FileProblem(
+            path, f"the file is damaged or not a real {request.format} workbook ({exc}).", kind="damaged"
+        ) from exc
     names = list(book.sheet_names)
     wanted = names if request.sheets is None else [n for n in names if n in request.sheets]
     missing = [] if request.sheets is None else [n for n in request.sheets if n not in names]
     if missing:
-        raise FileProblem(path, f"there is no sheet called {missing[0]!r} (sheets: {', '.join(names)}).",
-                          kind="no_sheet")
+        raise FileProblem(
+            path, f"there is no sheet called {missing[0]!r} (sheets: {', '.join(names)}).", kind="no_sheet"
+        )
     sheets: list[SheetGrid] = []
     for name in wanted:
         try:
@@ -158,7 +171,7 @@ def _openpyxl_detail(workbook: Workbook) -> None:
         warnings.simplefilter("ignore")
         try:
             book = openpyxl.load_workbook(workbook.path, read_only=True, data_only=False, keep_links=False)
-        except Exception as exc:  # noqa: BLE001 - calamine read it; the detail pass is optional
+        except Exception as exc:
             workbook.warnings.append(f"Formula and number-format checks were skipped ({type(exc).__name__}).")
             return
         try:
@@ -178,7 +191,9 @@ def _openpyxl_detail(workbook: Workbook) -> None:
                         elif cell.data_type == "n" and "%" in (cell.number_format or ""):
                             grid.percent_cells.add((r, c))
                 if missing:
-                    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                    shown = ", ".join(missing[:5]) + (
+                        f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+                    )
                     grid.warnings.append(
                         f"Sheet {grid.name!r}: {len(missing)} formula cell(s) ({shown}) have no saved result; "
                         "the file was written by a tool that does not calculate formulas, so these values are "
@@ -200,8 +215,9 @@ def _parse_text(request: ParseRequest) -> Workbook:
         del data
         text = decoded.text
         if "\x00" in text[:100_000]:
-            raise TextProblem("it contains binary data (NUL characters), not text; is it really a CSV file?",
-                              "binary")
+            raise TextProblem(
+                "it contains binary data (NUL characters), not text; is it really a CSV file?", "binary"
+            )
         delimiter = request.extra.get("delimiter") or sniff_delimiter(
             text, prefer_tab=path.lower().endswith((".tsv", ".tab"))
         )
@@ -212,15 +228,25 @@ def _parse_text(request: ParseRequest) -> Workbook:
     decimal = request.extra.get("decimal") or sniff_decimal(rows[:500], delimiter)
     n_cols = max((len(r) for r in rows), default=0)
     if len(rows) * n_cols > request.max_cells:
-        raise FileProblem(path, f"it has {len(rows):,} rows × {n_cols:,} columns, more than the "
-                          f"{request.max_cells:,} cells kpidesk reads.", kind="too_many_cells")
+        raise FileProblem(
+            path,
+            f"it has {len(rows):,} rows × {n_cols:,} columns, more than the "
+            f"{request.max_cells:,} cells kpidesk reads.",
+            kind="too_many_cells",
+        )
     if any(len(r) != n_cols for r in rows):
         rows = [r + [""] * (n_cols - len(r)) for r in rows]
     columns = [build_column(cells) for cells in zip(*rows, strict=True)] if rows else []
     name = os.path.splitext(os.path.basename(path))[0]
     grid = SheetGrid(name=name, n_rows=len(rows), n_cols=n_cols, columns=columns, decimal=decimal)
-    workbook = Workbook(path=path, format="csv", sheets=[grid], sheet_names=[name],
-                        encoding=decoded.encoding, delimiter=delimiter)
+    workbook = Workbook(
+        path=path,
+        format="csv",
+        sheets=[grid],
+        sheet_names=[name],
+        encoding=decoded.encoding,
+        delimiter=delimiter,
+    )
     if decoded.warning:
         workbook.warnings.append(decoded.warning)
     return workbook

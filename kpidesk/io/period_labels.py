@@ -29,6 +29,7 @@ system (day 1 = 1900-01-01, with Lotus' phantom 1900-02-29 as day 60) and the
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -262,7 +263,7 @@ def infer_date_frequency(dates: list[dt.date]) -> str:
     distinct = sorted(set(dates))
     if len(distinct) < 2:
         return "month" if distinct and distinct[0].day == 1 else "day"
-    gaps = sorted((b - a).days for a, b in zip(distinct, distinct[1:], strict=False))
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(distinct))
     gap = gaps[len(gaps) // 2]
     if gap <= 1:
         return "day"

@@ -35,7 +35,9 @@ _KNOWN_BINARY = [
     (b"\x7fELF", "a program (ELF executable)"),
     (b"MZ", "a Windows program"),
 ]
-_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+_DIMENSION_RE = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"'
+)
 _WIDE_CELL_RE = re.compile(rb'r="([A-Z]{3})\d')  # columns beyond ZZ; rare in real sheets, so cheap
 _ROW_RE = re.compile(rb'<(?:\w+:)?row\s[^>]*?r="(\d+)"')
 _CELL_REF_RE = re.compile(rb'\sr="([A-Z]{1,3})(\d+)"')
@@ -80,8 +82,12 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
     if size == 0:
         raise FileProblem(path, "the file is empty (0 bytes).", kind="empty")
     if size > limits.max_file_bytes:
-        raise FileProblem(path, f"the file is {size / 1e6:,.0f} MB; kpidesk imports files up to "
-                          f"{limits.max_file_bytes / 1e6:,.0f} MB.", kind="too_large")
+        raise FileProblem(
+            path,
+            f"the file is {size / 1e6:,.0f} MB; kpidesk imports files up to "
+            f"{limits.max_file_bytes / 1e6:,.0f} MB.",
+            kind="too_large",
+        )
     ext = os.path.splitext(path)[1].lower()
     try:
         with open(path, "rb") as handle:
@@ -89,8 +95,12 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
     except OSError as exc:
         raise FileProblem(path, f"the file cannot be opened ({exc.strerror}).", kind="unreadable") from exc
     if ext not in WORKBOOK_EXTENSIONS and ext not in TEXT_EXTENSIONS:
-        raise FileProblem(path, f"“{ext or 'no extension'}” files are not spreadsheets kpidesk reads "
-                          "(use .xlsx, .xlsm, .xls, .ods, .csv, .tsv or .txt).", kind="wrong_format")
+        raise FileProblem(
+            path,
+            f"“{ext or 'no extension'}” files are not spreadsheets kpidesk reads "
+            "(use .xlsx, .xlsm, .xls, .ods, .csv, .tsv or .txt).",
+            kind="wrong_format",
+        )
     result = Preflight(path=path, format="", size=size)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         result.format = _check_zip(path, ext, limits)
@@ -99,29 +109,45 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
     else:
         for magic, what in _KNOWN_BINARY:
             if head.startswith(magic):
-                raise FileProblem(path, f"it is {what}, not a spreadsheet, despite its “{ext}” name.",
-                                  kind="wrong_format")
+                raise FileProblem(
+                    path, f"it is {what}, not a spreadsheet, despite its “{ext}” name.", kind="wrong_format"
+                )
         result.format = _check_text(path, ext, head)
     if ext in WORKBOOK_EXTENSIONS and WORKBOOK_EXTENSIONS[ext] != result.format:
-        result.warnings.append(f"The file is named “{ext}” but is really a {result.format} file; "
-                               f"it was read as {result.format}.")
+        result.warnings.append(
+            f"The file is named “{ext}” but is really a {result.format} file; it was read as {result.format}."
+        )
     return result
 
 
 def _check_text(path: str, ext: str, head: bytes) -> str:
     lowered = head[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<table" in lowered[:512]:
-        raise FileProblem(path, "it is a web page (HTML), not a spreadsheet; open it in Excel and save it as "
-                          ".xlsx.", kind="wrong_format")
+        raise FileProblem(
+            path,
+            "it is a web page (HTML), not a spreadsheet; open it in Excel and save it as .xlsx.",
+            kind="wrong_format",
+        )
     if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
-        raise FileProblem(path, "it is an Excel 2003 XML spreadsheet, which kpidesk does not read; save it as "
-                          ".xlsx.", kind="wrong_format")
+        raise FileProblem(
+            path,
+            "it is an Excel 2003 XML spreadsheet, which kpidesk does not read; save it as .xlsx.",
+            kind="wrong_format",
+        )
     if ext in WORKBOOK_EXTENSIONS:
         if _looks_binary(head):
-            raise FileProblem(path, f"it is not a {ext} workbook: the content is unrecognised binary data "
-                              "(damaged, or not a spreadsheet).", kind="wrong_format")
-        raise FileProblem(path, f"it is a text file, not a {ext} workbook; if it holds comma- or "
-                          "semicolon-separated values, rename it to .csv.", kind="wrong_format")
+            raise FileProblem(
+                path,
+                f"it is not a {ext} workbook: the content is unrecognised binary data "
+                "(damaged, or not a spreadsheet).",
+                kind="wrong_format",
+            )
+        raise FileProblem(
+            path,
+            f"it is a text file, not a {ext} workbook; if it holds comma- or "
+            "semicolon-separated values, rename it to .csv.",
+            kind="wrong_format",
+        )
     if _looks_binary(head):
         raise FileProblem(path, "it contains binary data, not text; is it really a CSV file?", kind="binary")
     return "csv"
@@ -145,16 +171,26 @@ def _check_ole(path: str, ext: str, head: bytes) -> str:
         data = handle.read(2_000_000)
     names = data.replace(b"\x00", b"")
     if b"EncryptedPackage" in names or b"EncryptionInfo" in names:
-        raise FileProblem(path, "it is password-protected (encrypted); remove the password in Excel "
-                          "(File › Info › Protect Workbook) and try again.", kind="encrypted")
+        raise FileProblem(
+            path,
+            "it is password-protected (encrypted); remove the password in Excel "
+            "(File › Info › Protect Workbook) and try again.",
+            kind="encrypted",
+        )
     if ext in TEXT_EXTENSIONS:
-        raise FileProblem(path, f"it is an Excel/Office binary file, not text, despite its “{ext}” name.",
-                          kind="wrong_format")
+        raise FileProblem(
+            path,
+            f"it is an Excel/Office binary file, not text, despite its “{ext}” name.",
+            kind="wrong_format",
+        )
     if b"WordDocument" in names:
         raise FileProblem(path, "it is a Word document, not a spreadsheet.", kind="wrong_format")
     if b"Workbook" not in names and b"Book" not in names:
-        raise FileProblem(path, "it is an Office container without a workbook (not an Excel file, or damaged).",
-                          kind="wrong_format")
+        raise FileProblem(
+            path,
+            "it is an Office container without a workbook (not an Excel file, or damaged).",
+            kind="wrong_format",
+        )
     del head
     return "xls"
 
@@ -163,46 +199,70 @@ def _check_zip(path: str, ext: str, limits: Limits) -> str:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileProblem(path, "the file is damaged or incomplete (it is not a whole zip archive; "
-                          "was the download or copy cut short?).", kind="damaged") from exc
+        raise FileProblem(
+            path,
+            "the file is damaged or incomplete (it is not a whole zip archive; "
+            "was the download or copy cut short?).",
+            kind="damaged",
+        ) from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_entries:
-            raise FileProblem(path, f"it holds {len(infos):,} parts, far more than a workbook has.",
-                              kind="zip_bomb")
+            raise FileProblem(
+                path, f"it holds {len(infos):,} parts, far more than a workbook has.", kind="zip_bomb"
+            )
         total = 0
         for info in infos:
             if info.flag_bits & 0x1:
-                raise FileProblem(path, "its contents are encrypted; remove the password and try again.",
-                                  kind="encrypted")
+                raise FileProblem(
+                    path, "its contents are encrypted; remove the password and try again.", kind="encrypted"
+                )
             total += info.file_size
             ratio = info.file_size / max(info.compress_size, 1)
             if info.file_size > limits.max_entry_bytes or (
                 info.file_size > limits.ratio_floor and ratio > limits.max_ratio
             ):
-                raise FileProblem(path, f"part {info.filename!r} expands from {info.compress_size:,} to "
-                                  f"{info.file_size:,} bytes (a zip bomb?); refused.", kind="zip_bomb")
+                raise FileProblem(
+                    path,
+                    f"part {info.filename!r} expands from {info.compress_size:,} to "
+                    f"{info.file_size:,} bytes (a zip bomb?); refused.",
+                    kind="zip_bomb",
+                )
         if total > limits.max_total_bytes:
-            raise FileProblem(path, f"it expands to {total / 1e6:,.0f} MB, more than kpidesk reads (a zip bomb?).",
-                              kind="zip_bomb")
+            raise FileProblem(
+                path,
+                f"it expands to {total / 1e6:,.0f} MB, more than kpidesk reads (a zip bomb?).",
+                kind="zip_bomb",
+            )
         names = {info.filename for info in infos}
         if "mimetype" in names and b"opendocument.spreadsheet" in _read_start(archive, "mimetype", 200):
             fmt = "ods"
         elif "xl/workbook.xml" in names or any(n.lower() == "xl/workbook.xml" for n in names):
             fmt = "xlsm" if ext == ".xlsm" else "xlsx"
         elif "xl/workbook.bin" in names:
-            raise FileProblem(path, "it is an Excel binary workbook (.xlsb), which kpidesk does not read; "
-                              "save it as .xlsx.", kind="wrong_format")
+            raise FileProblem(
+                path,
+                "it is an Excel binary workbook (.xlsb), which kpidesk does not read; save it as .xlsx.",
+                kind="wrong_format",
+            )
         elif "word/document.xml" in names:
             raise FileProblem(path, "it is a Word document, not a spreadsheet.", kind="wrong_format")
         elif "mimetype" in names:
-            raise FileProblem(path, "it is an OpenDocument file that is not a spreadsheet.", kind="wrong_format")
+            raise FileProblem(
+                path, "it is an OpenDocument file that is not a spreadsheet.", kind="wrong_format"
+            )
         else:
-            raise FileProblem(path, "it is a zip archive without a workbook inside (no xl/workbook.xml).",
-                              kind="wrong_format")
+            raise FileProblem(
+                path,
+                "it is a zip archive without a workbook inside (no xl/workbook.xml).",
+                kind="wrong_format",
+            )
         if ext in TEXT_EXTENSIONS:
-            raise FileProblem(path, f"it is a {fmt} workbook, not text, despite its “{ext}” name; rename it.",
-                              kind="wrong_format")
+            raise FileProblem(
+                path,
+                f"it is a {fmt} workbook, not text, despite its “{ext}” name; rename it.",
+                kind="wrong_format",
+            )
         for info in infos:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 _check_xml_prolog(path, archive, info, limits)
@@ -235,21 +295,31 @@ def _check_xml_prolog(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
                 seen += chunk
                 upper = seen.upper()
                 if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-                    raise FileProblem(path, f"part {info.filename!r} declares a DTD/XML entities (an XML "
-                                      "entity bomb or external-entity attack; real workbooks never do); refused.",
-                                      kind="xml_entities")
+                    raise FileProblem(
+                        path,
+                        f"part {info.filename!r} declares a DTD/XML entities (an XML "
+                        "entity bomb or external-entity attack; real workbooks never do); refused.",
+                        kind="xml_entities",
+                    )
                 if _root_started(seen):
                     return
             if len(seen) >= limits.max_prolog_bytes:
-                raise FileProblem(path, f"part {info.filename!r} has an XML header of over "
-                                  f"{limits.max_prolog_bytes:,} bytes (not a real workbook); refused.",
-                                  kind="xml_entities")
+                raise FileProblem(
+                    path,
+                    f"part {info.filename!r} has an XML header of over "
+                    f"{limits.max_prolog_bytes:,} bytes (not a real workbook); refused.",
+                    kind="xml_entities",
+                )
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise FileProblem(path, f"the file is damaged: part {info.filename!r} cannot be decompressed "
-                          f"({exc}).", kind="damaged") from exc
+        raise FileProblem(
+            path,
+            f"the file is damaged: part {info.filename!r} cannot be decompressed ({exc}).",
+            kind="damaged",
+        ) from exc
     except RuntimeError as exc:  # zipfile raises RuntimeError for encrypted members
-        raise FileProblem(path, "its contents are encrypted; remove the password and try again.",
-                          kind="encrypted") from exc
+        raise FileProblem(
+            path, "its contents are encrypted; remove the password and try again.", kind="encrypted"
+        ) from exc
 
 
 def _root_started(data: bytes) -> bool:
@@ -278,7 +348,7 @@ def _sheet_part_names(archive: zipfile.ZipFile) -> dict[str, str]:
     try:
         workbook = ElementTree.fromstring(_read_start(archive, "xl/workbook.xml", 5_000_000))
         rels = ElementTree.fromstring(_read_start(archive, "xl/_rels/workbook.xml.rels", 5_000_000))
-    except Exception:  # noqa: BLE001 - names are only for nicer messages
+    except Exception:
         return {}
     targets = {}
     for rel in rels:
@@ -294,8 +364,9 @@ def _sheet_part_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def _check_sheet_extent(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
-                        limits: Limits) -> None:
+def _check_sheet_extent(
+    path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limits: Limits
+) -> None:
     """Estimate rows × columns calamine would allocate and refuse absurd sheets."""
     max_row = 0
     max_col = 0
@@ -313,24 +384,37 @@ def _check_sheet_extent(path: str, archive: zipfile.ZipFile, info: zipfile.ZipIn
                     match = _DIMENSION_RE.search(window)
                     if match and match.group(3):
                         rows = int(match.group(4)) - int(match.group(2)) + 1
-                        cols = column_index(match.group(3).decode()) - column_index(match.group(1).decode()) + 1
+                        cols = (
+                            column_index(match.group(3).decode()) - column_index(match.group(1).decode()) + 1
+                        )
                         declared = (rows, cols)
                     first = False
                 for match in _WIDE_CELL_RE.finditer(window):
                     max_col = max(max_col, column_index(match.group(1).decode()) + 1)
                 tail = window[-4096:]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise FileProblem(path, f"the file is damaged: sheet {label!r} cannot be decompressed ({exc}).",
-                          kind="damaged") from exc
+        raise FileProblem(
+            path, f"the file is damaged: sheet {label!r} cannot be decompressed ({exc}).", kind="damaged"
+        ) from exc
     rows_found = [int(m.group(1)) for m in _ROW_RE.finditer(tail)]
-    cells_found = [(column_index(m.group(1).decode()) + 1, int(m.group(2))) for m in _CELL_REF_RE.finditer(tail)]
+    cells_found = [
+        (column_index(m.group(1).decode()) + 1, int(m.group(2))) for m in _CELL_REF_RE.finditer(tail)
+    ]
     max_row = max([*rows_found, *(r for _, r in cells_found), 0])
     max_col = max([max_col, *(c for c, _ in cells_found), 0])
     if declared and declared[0] * declared[1] > limits.max_cells:
-        raise FileProblem(path, f"sheet {label!r} declares {declared[0]:,} rows × {declared[1]:,} columns "
-                          f"({declared[0] * declared[1]:,} cells; a cell at XFD1048576?), more than the "
-                          f"{limits.max_cells:,} cells kpidesk reads.", kind="too_many_cells")
+        raise FileProblem(
+            path,
+            f"sheet {label!r} declares {declared[0]:,} rows × {declared[1]:,} columns "
+            f"({declared[0] * declared[1]:,} cells; a cell at XFD1048576?), more than the "
+            f"{limits.max_cells:,} cells kpidesk reads.",
+            kind="too_many_cells",
+        )
     if max_row * max(max_col, 1) > limits.max_cells:
-        raise FileProblem(path, f"sheet {label!r} has cells as far as row {max_row:,}, column {max_col:,} "
-                          f"({max_row * max_col:,} cells to allocate), more than the {limits.max_cells:,} "
-                          "cells kpidesk reads.", kind="too_many_cells")
+        raise FileProblem(
+            path,
+            f"sheet {label!r} has cells as far as row {max_row:,}, column {max_col:,} "
+            f"({max_row * max_col:,} cells to allocate), more than the {limits.max_cells:,} "
+            "cells kpidesk reads.",
+            kind="too_many_cells",
+        )

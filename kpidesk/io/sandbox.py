@@ -19,6 +19,7 @@ Frozen builds (PyInstaller) have no ``-m``: their entry point must call
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -67,7 +68,9 @@ class SandboxChild:
         try:
             assert self._process.stdin is not None
             try:
-                self._process.stdin.write(pickle.dumps((request, limits.memory_bytes, limits.timeout_s), protocol=5))
+                self._process.stdin.write(
+                    pickle.dumps((request, limits.memory_bytes, limits.timeout_s), protocol=5)
+                )
                 self._process.stdin.close()
             except (BrokenPipeError, OSError):
                 pass  # the child died early; _interpret reports it from its exit code
@@ -87,10 +90,8 @@ class SandboxChild:
         if self._process.poll() is None:
             _kill(self._process)
         if self._process.stdin is not None and not self._process.stdin.closed:
-            try:
+            with contextlib.suppress(OSError):
                 self._process.stdin.close()
-            except OSError:
-                pass
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
@@ -115,8 +116,9 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-def _wait(process: subprocess.Popen[bytes], request: ParseRequest, limits: Limits,
-          progress: Progress | None) -> int:
+def _wait(
+    process: subprocess.Popen[bytes], request: ParseRequest, limits: Limits, progress: Progress | None
+) -> int:
     started = time.monotonic()
     while True:
         try:
@@ -132,8 +134,12 @@ def _wait(process: subprocess.Popen[bytes], request: ParseRequest, limits: Limit
             progress.report(min(0.9, elapsed / 10.0), f"Reading {os.path.basename(request.path)}…")
         if elapsed > limits.timeout_s:
             _kill(process)
-            raise FileProblem(request.path, f"reading it took longer than {limits.timeout_s:g} seconds and was "
-                              "stopped (a huge or hostile file?).", kind="timeout")
+            raise FileProblem(
+                request.path,
+                f"reading it took longer than {limits.timeout_s:g} seconds and was "
+                "stopped (a huge or hostile file?).",
+                kind="timeout",
+            )
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -141,8 +147,9 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _interpret(request: ParseRequest, limits: Limits, returncode: int, payload: object,
-               stderr_text: str) -> Workbook:
+def _interpret(
+    request: ParseRequest, limits: Limits, returncode: int, payload: object, stderr_text: str
+) -> Workbook:
     path = request.path
     if isinstance(payload, tuple) and payload:
         tag = payload[0]
@@ -155,23 +162,46 @@ def _interpret(request: ParseRequest, limits: Limits, returncode: int, payload: 
         if tag == "memory":
             raise _memory_problem(path, limits)
         if tag == "bug":
-            raise FileProblem(path, "the reader failed on this file (it may be damaged); see details.",
-                              kind="unreadable", details=str(payload[1]))
-    if returncode in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS) or "memory" in stderr_text.lower():
-        if returncode == -signal.SIGSEGV or returncode == -signal.SIGBUS:
-            raise FileProblem(path, "the spreadsheet parser crashed on this file (damaged or hostile); nothing "
-                              "was imported.", kind="unreadable", details=stderr_text)
+            raise FileProblem(
+                path,
+                "the reader failed on this file (it may be damaged); see details.",
+                kind="unreadable",
+                details=str(payload[1]),
+            )
+    if (
+        returncode in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS)
+        or "memory" in stderr_text.lower()
+    ):
+        if returncode in (-signal.SIGSEGV, -signal.SIGBUS):
+            raise FileProblem(
+                path,
+                "the spreadsheet parser crashed on this file (damaged or hostile); nothing was imported.",
+                kind="unreadable",
+                details=stderr_text,
+            )
         raise _memory_problem(path, limits, stderr_text)
     if hasattr(signal, "SIGXCPU") and returncode == -signal.SIGXCPU:
-        raise FileProblem(path, f"reading it used more than {limits.timeout_s:g} seconds of CPU and was stopped.",
-                          kind="timeout")
-    raise FileProblem(path, f"the reader stopped unexpectedly (exit code {returncode}); the file may be damaged.",
-                      kind="unreadable", details=stderr_text)
+        raise FileProblem(
+            path,
+            f"reading it used more than {limits.timeout_s:g} seconds of CPU and was stopped.",
+            kind="timeout",
+        )
+    raise FileProblem(
+        path,
+        f"the reader stopped unexpectedly (exit code {returncode}); the file may be damaged.",
+        kind="unreadable",
+        details=stderr_text,
+    )
 
 
 def _memory_problem(path: str, limits: Limits, details: str | None = None) -> FileProblem:
-    return FileProblem(path, f"reading it needs more than the {limits.memory_bytes / 1e6:,.0f} MB of memory "
-                       "kpidesk allows (a huge or hostile file?).", kind="memory", details=details)
+    return FileProblem(
+        path,
+        f"reading it needs more than the {limits.memory_bytes / 1e6:,.0f} MB of memory "
+        "kpidesk allows (a huge or hostile file?).",
+        kind="memory",
+        details=details,
+    )
 
 
 # --------------------------------------------------------------------------- child side
@@ -184,15 +214,13 @@ def _limit_self(memory_bytes: int, timeout_s: float) -> None:
         return
     for which, value in ((resource.RLIMIT_AS, memory_bytes), (resource.RLIMIT_CPU, int(timeout_s) + 5)):
         try:
-            soft, hard = resource.getrlimit(which)
+            _soft, hard = resource.getrlimit(which)
             cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
             resource.setrlimit(which, (cap, hard))
         except (ValueError, OSError):
             pass
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing parser leaves no core dump
-    except (ValueError, OSError):
-        pass
 
 
 def child_main(argv: list[str]) -> int:
@@ -212,9 +240,12 @@ def child_main(argv: list[str]) -> int:
     except MemoryError:
         payload = ("memory",)
     except RecursionError:
-        payload = ("problem", "its XML is nested too deeply to be a real spreadsheet (hostile?); refused.",
-                   "damaged")
-    except Exception:  # noqa: BLE001 - reported to the parent as a reader failure, with the traceback
+        payload = (
+            "problem",
+            "its XML is nested too deeply to be a real spreadsheet (hostile?); refused.",
+            "damaged",
+        )
+    except Exception:
         payload = ("bug", traceback.format_exc())
     temporary = result_path + ".part"
     try:

@@ -40,17 +40,101 @@ if TYPE_CHECKING:
 
 #: Texts that mean "no value" (compared after strip + casefold).
 MISSING_TOKENS = frozenset(
-    {"", "-", "--", "—", "–", "n/a", "na", "n.a.", "n.a", "#n/a", "null", "none", "nan", "?", "..", "…", "nil"}
+    {
+        "",
+        "-",
+        "--",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "n.a.",
+        "n.a",
+        "#n/a",
+        "null",
+        "none",
+        "nan",
+        "?",
+        "..",
+        "…",
+        "nil",
+    }
 )
 #: Excel error literals; a cell holding one is missing, with a problem saying which.
-EXCEL_ERRORS = frozenset({"#n/a", "#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#spill!", "#calc!"})
-
-CURRENCY_SYMBOLS = ("R$", "US$", "A$", "C$", "$", "€", "£", "¥", "₹", "₽", "₩", "₺", "₪", "₫", "₴", "฿", "₦", "zł", "kr")
-CURRENCY_CODES = frozenset(
-    ["USD", "EUR", "GBP", "JPY", "CNY", "INR", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF", "RUB", "BRL", "MXN", "ZAR", "TRY", "KRW", "SGD", "HKD", "ILS", "AED", "SAR", "THB", "IDR", "MYR", "PHP", "VND", "UAH", "NGN", "ARS", "CLP", "COP", "PEN", "RON", "BGN", "ISK"]
+EXCEL_ERRORS = frozenset(
+    {"#n/a", "#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#spill!", "#calc!"}
 )
 
-_SPACES = str.maketrans({"\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2212": "-", "\u2013": "-"})
+CURRENCY_SYMBOLS = (
+    "R$",
+    "US$",
+    "A$",
+    "C$",
+    "$",
+    "€",
+    "£",
+    "¥",
+    "₹",
+    "₽",
+    "₩",
+    "₺",
+    "₪",
+    "₫",
+    "₴",
+    "฿",
+    "₦",
+    "zł",
+    "kr",
+)
+CURRENCY_CODES = frozenset(
+    [
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "CNY",
+        "INR",
+        "CHF",
+        "CAD",
+        "AUD",
+        "NZD",
+        "SEK",
+        "NOK",
+        "DKK",
+        "PLN",
+        "CZK",
+        "HUF",
+        "RUB",
+        "BRL",
+        "MXN",
+        "ZAR",
+        "TRY",
+        "KRW",
+        "SGD",
+        "HKD",
+        "ILS",
+        "AED",
+        "SAR",
+        "THB",
+        "IDR",
+        "MYR",
+        "PHP",
+        "VND",
+        "UAH",
+        "NGN",
+        "ARS",
+        "CLP",
+        "COP",
+        "PEN",
+        "RON",
+        "BGN",
+        "ISK",
+    ]
+)
+
+_SPACES = str.maketrans(
+    {"\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ", "\u2212": "-", "\u2013": "-"}
+)
 _CODE_RE = re.compile(r"^([A-Z]{3})\s*(.+)$|^(.+?)\s*([A-Z]{3})$")
 _PLAIN_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _GROUPED_COMMA_RE = re.compile(r"^\d{1,3}(,\d{3})+$")
@@ -162,10 +246,11 @@ def _parse_digits(text: str, decimal: str | None) -> float | None:
     elif has_comma:
         grouped = _GROUPED_COMMA_RE.match(compact.lstrip("+-")) is not None
         compact = compact.replace(",", "") if grouped and decimal != "," else compact.replace(",", ".")
-    elif has_dot and (compact.count(".") > 1 or decimal == ","):
+    elif (
+        has_dot and (compact.count(".") > 1 or decimal == ",") and _GROUPED_DOT_RE.match(compact.lstrip("+-"))
+    ):
         # "1.234.567", or "1.234" in a decimal-comma file: dots group thousands.
-        if _GROUPED_DOT_RE.match(compact.lstrip("+-")):
-            compact = compact.replace(".", "")
+        compact = compact.replace(".", "")
     if not _PLAIN_RE.match(compact):
         return None
     return float(compact)

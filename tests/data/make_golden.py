@@ -174,16 +174,19 @@ def text_files(folder: Path) -> None:
         codecs.BOM_UTF8 + "Period,KPI,Value\n2024-01,Umsatz €,1200\n2024-01,Größe,3.5\n".encode()
     )
     (folder / "utf16le_tab.txt").write_bytes(
-        codecs.BOM_UTF16_LE + "Week\tTickets\tCSAT\r\n2024-W01\t40\t4,5\r\n2024-W02\t38\t4,7\r\n".encode("utf-16-le")
+        codecs.BOM_UTF16_LE
+        + "Week\tTickets\tCSAT\r\n2024-W01\t40\t4,5\r\n2024-W02\t38\t4,7\r\n".encode("utf-16-le")
     )
     (folder / "utf16be.csv").write_bytes(
         codecs.BOM_UTF16_BE + "Quarter,Revenue\n2024-Q1,100\n2024-Q2,120\n".encode("utf-16-be")
     )
     (folder / "cp1252.csv").write_bytes(
-        'Month,KPI,Value\nMar 2024,Café visits,"€1,200.50"\nApr 2024,Café visits,"€1,300.00"\n'.encode("cp1252")
+        'Month,KPI,Value\nMar 2024,Café visits,"€1,200.50"\nApr 2024,Café visits,"€1,300.00"\n'.encode(
+            "cp1252"
+        )
     )
     (folder / "semicolon_decimal_comma.csv").write_bytes(
-        "Monat;Umsatz;Conversion\nJan 2024;1.234,50;12,5 %\nFeb 2024;2.000,00;13,1 %\n".encode()
+        b"Monat;Umsatz;Conversion\nJan 2024;1.234,50;12,5 %\nFeb 2024;2.000,00;13,1 %\n"
     )
     (folder / "pipe.txt").write_bytes(
         b"date|metric|value|segment\n2024-03-15|Orders|(1,234)|region:EU\n2024-03-16|Orders|1,300|region:EU\n"
@@ -194,7 +197,7 @@ def text_files(folder: Path) -> None:
     )
     (folder / "values_quirks.csv").write_bytes(
         'Period,KPI,Value\n2024-01,V,"$1,234.50"\n2024-02,V,"(1,234)"\n2024-03,V,—\n2024-04,V,n/a\n'
-        '2024-05,V,NA\n2024-06,V,\n2024-07,V,12%\n2024-08,V,12.5 %\n2024-09,V,EUR 99\n2024-10,V,abc\n'
+        "2024-05,V,NA\n2024-06,V,\n2024-07,V,12%\n2024-08,V,12.5 %\n2024-09,V,EUR 99\n2024-10,V,abc\n"
         '2024-11,V,"1.234,5"\n2024-12,V,-7\n'.encode()
     )
     (folder / "excel_serials.csv").write_bytes(b"Date,Signups\n45292,10\n45323,12\n45352,15\n")
