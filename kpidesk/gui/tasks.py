@@ -98,8 +98,13 @@ class TaskRunner(QObject):
     busy_changed = Signal(bool)
     error = Signal(object, str)  # (exception, details) for errors nobody handled
 
-    def __init__(self, parent: QObject | None = None, *, progress_delay_ms: int = 400,
-                 dialog_parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        progress_delay_ms: int = 400,
+        dialog_parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._reads = QThreadPool(self)
         self._reads.setMaxThreadCount(3)
@@ -112,15 +117,28 @@ class TaskRunner(QObject):
         self._keep: dict[Task, tuple[_Signals, Any]] = {}
 
     # -- submitting ------------------------------------------------------
-    def submit(self, fn: Work, *, on_done: Callable[[Any], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None, key: str | None = None,
-               write: bool = False, title: str = "", show_progress: bool = True) -> Task:
+    def submit(
+        self,
+        fn: Work,
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        key: str | None = None,
+        write: bool = False,
+        title: str = "",
+        show_progress: bool = True,
+        owner: QObject | None = None,
+    ) -> Task:
         """Run ``fn(progress)`` on a worker; ``on_done(result)`` runs on the GUI thread.
 
         Without ``on_error`` a failure is shown as an error dialog (through
-        :attr:`error`); a cancellation is quiet.
+        :attr:`error`); a cancellation is quiet. When ``owner`` (the widget the
+        callbacks update) is destroyed first, the task is cancelled and its
+        callbacks are never called.
         """
         task = Task(title, key, self)
+        if owner is not None:
+            owner.destroyed.connect(task.cancel)
         if key is not None:
             older = self._by_key.get(key)
             if older is not None and not older.done:
@@ -164,7 +182,7 @@ class TaskRunner(QObject):
         def failed(exc: BaseException, details: str) -> None:
             finish()
             task.error, task.details = exc, details
-            if task.superseded:
+            if task.superseded or (task.cancelled() and not isinstance(exc, CancelledError)):
                 return
             task.failed.emit(exc)
             if isinstance(exc, CancelledError):
@@ -192,8 +210,9 @@ class TaskRunner(QObject):
     def _show_dialog(self, task: Task, holder: dict[str, QProgressDialog]) -> None:
         if task.done or task.cancelled():
             return
-        dialog = QProgressDialog(task.title or self.tr("Working…"), self.tr("Cancel"), 0, 1000,
-                                 self.dialog_parent)
+        dialog = QProgressDialog(
+            task.title or self.tr("Working…"), self.tr("Cancel"), 0, 1000, self.dialog_parent
+        )
         dialog.setWindowTitle(task.title or self.tr("Working"))
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)

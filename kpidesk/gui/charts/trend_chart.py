@@ -44,7 +44,9 @@ class TrendChart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
         self.plot.setMinimumHeight(220)
-        self.plot.setToolTip(self.tr("Drag to pan, wheel to zoom, right-click for more (annotate, reset, export)."))
+        self.plot.setToolTip(
+            self.tr("Drag to pan, wheel to zoom, right-click for more (annotate, reset, export).")
+        )
         layout.addWidget(self.plot)
         self.item = self.plot.getPlotItem()
         self.item.setMenuEnabled(False)
@@ -77,9 +79,14 @@ class TrendChart(QWidget):
         self.forecast = self.item.plot(name=self.tr("Forecast"))
         self.anomalies = pg.ScatterPlotItem(size=10, name=self.tr("Anomaly"))
         self.item.addItem(self.anomalies)
-        self._legend_entries = [(self.series, self.tr("Value")), (self.rolling, self.tr("Rolling mean")),
-                                (self.targets, self.tr("Target")), (self.pace, self.tr("Goal pace")),
-                                (self.forecast, self.tr("Forecast")), (self.anomalies, self.tr("Anomaly"))]
+        self._legend_entries = [
+            (self.series, self.tr("Value")),
+            (self.rolling, self.tr("Rolling mean")),
+            (self.targets, self.tr("Target")),
+            (self.pace, self.tr("Goal pace")),
+            (self.forecast, self.tr("Forecast")),
+            (self.anomalies, self.tr("Anomaly")),
+        ]
         self.cross = pg.InfiniteLine(angle=90, movable=False)
         self.cross.setZValue(50)
         self.cross_label = pg.TextItem(anchor=(0, 1))
@@ -116,8 +123,14 @@ class TrendChart(QWidget):
             self._draw_annotations(self._data)
 
     # -- data -------------------------------------------------------------------
-    def set_data(self, data: ChartData, *, show_rolling: bool = True, show_forecast: bool = True,
-                 reset_view: bool = True) -> None:
+    def set_data(
+        self,
+        data: ChartData,
+        *,
+        show_rolling: bool = True,
+        show_forecast: bool = True,
+        reset_view: bool = True,
+    ) -> None:
         self._data = data
         self.series.setData(data.x, data.y, connect="finite")
         if show_rolling and data.rolling is not None:
@@ -126,7 +139,11 @@ class TrendChart(QWidget):
             self.rolling.setData([], [])
         if len(data.target_x):
             # extend the last target one period so the step is visible
-            end = data.x[-1] if len(data.x) and data.x[-1] > data.target_x[-1] else data.target_x[-1] + 86400 * 30
+            end = (
+                data.x[-1]
+                if len(data.x) and data.x[-1] > data.target_x[-1]
+                else data.target_x[-1] + 86400 * 30
+            )
             self.targets.setData(np.append(data.target_x, end), data.target_y, stepMode="left")
         else:
             self.targets.setData([], [])
@@ -154,15 +171,29 @@ class TrendChart(QWidget):
 
     def set_series(self, x: np.ndarray, y: np.ndarray, name: str = "", unit: str = "count") -> None:
         """Only the series (benchmarks, tests with synthetic data)."""
-        self.set_data(ChartData(0, name, unit, "", "up", "day", x=np.asarray(x, dtype="float64"),
-                                y=np.asarray(y, dtype="float64")))
+        self.set_data(
+            ChartData(
+                0,
+                name,
+                unit,
+                "",
+                "up",
+                "day",
+                x=np.asarray(x, dtype="float64"),
+                y=np.asarray(y, dtype="float64"),
+            )
+        )
 
     def _sync_legend(self) -> None:
         """List only what is drawn: an empty 'Target' entry would suggest a target exists."""
         self.legend.clear()
         c = theme.colors()
         for item, label in self._legend_entries:
-            has_data = len(item.data) > 0 if isinstance(item, pg.ScatterPlotItem) else item.xData is not None and len(item.xData) > 0
+            has_data = (
+                len(item.data) > 0
+                if isinstance(item, pg.ScatterPlotItem)
+                else item.xData is not None and len(item.xData) > 0
+            )
             if has_data:
                 self.legend.addItem(item, label)
         for _, text in self.legend.items:
@@ -178,10 +209,20 @@ class TrendChart(QWidget):
         self._annotation_lines = []
         c = theme.colors()
         for x, text, _ in data.annotations:
-            line = pg.InfiniteLine(pos=x, angle=90, movable=False, pen=_pen(c.warn, 1.2, Qt.PenStyle.DashLine),
-                                   label=text if len(text) <= 28 else text[:27] + "…",
-                                   labelOpts={"position": 0.92, "color": c.text, "fill": pg.mkBrush(c.card),
-                                              "movable": False, "anchors": [(0, 0), (0, 0)]})
+            line = pg.InfiniteLine(
+                pos=x,
+                angle=90,
+                movable=False,
+                pen=_pen(c.warn, 1.2, Qt.PenStyle.DashLine),
+                label=text if len(text) <= 28 else text[:27] + "…",
+                labelOpts={
+                    "position": 0.92,
+                    "color": c.text,
+                    "fill": pg.mkBrush(c.card),
+                    "movable": False,
+                    "anchors": [(0, 0), (0, 0)],
+                },
+            )
             line.setToolTip(f"{date_of(x).isoformat()}: {text}")
             self.view.addItem(line, ignoreBounds=True)
             self._annotation_lines.append(line)
@@ -285,7 +326,20 @@ class TrendChart(QWidget):
         from pyqtgraph import exporters
 
         if path.lower().endswith(".svg"):
-            exporters.SVGExporter(self.item).export(path)
+            # QSvgGenerator renders the view as vectors (pyqtgraph's SVG exporter trips on Qt 6.11 paths)
+            from PySide6.QtCore import QRect, QSize
+            from PySide6.QtGui import QPainter
+            from PySide6.QtSvg import QSvgGenerator
+
+            size = self.plot.size()
+            generator = QSvgGenerator()
+            generator.setFileName(path)
+            generator.setSize(QSize(size.width(), size.height()))
+            generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+            generator.setTitle(self.item.getAxis("left").labelText or "kpidesk chart")
+            painter = QPainter(generator)
+            self.plot.render(painter)
+            painter.end()
         else:
             exporter = exporters.ImageExporter(self.item)
             exporter.parameters()["width"] = max(1200, int(self.item.width()))

@@ -49,9 +49,11 @@ class DashboardPage(QWidget):
         self.product = QComboBox()
         self.category = QComboBox()
         self.stage = QComboBox()
-        for combo, label, tip in ((self.product, self.tr("&Product:"), self.tr("Show one product's KPIs")),
-                                  (self.category, self.tr("C&ategory:"), self.tr("Financial, customer, …")),
-                                  (self.stage, self.tr("&Stage:"), self.tr("AARRR stage"))):
+        for combo, label, tip in (
+            (self.product, self.tr("&Product:"), self.tr("Show one product's KPIs")),
+            (self.category, self.tr("C&ategory:"), self.tr("Financial, customer, …")),
+            (self.stage, self.tr("&Stage:"), self.tr("AARRR stage")),
+        ):
             caption = QLabel(label)
             caption.setBuddy(combo)
             combo.setToolTip(tip)
@@ -96,8 +98,14 @@ class DashboardPage(QWidget):
         if changes is not None and not changes.empty and not changes.tables & RELEVANT:
             return
         self.summary.setText(self.tr("Loading…") if not self.data.tiles else self.summary.text())
-        self.runner.submit(lambda progress: load_dashboard(self.ws, progress), on_done=self.set_data,
-                           key="dashboard", show_progress=False, title=self.tr("Loading the dashboard"))
+        self.runner.submit(
+            lambda progress: load_dashboard(self.ws, progress),
+            on_done=self.set_data,
+            key="dashboard",
+            show_progress=False,
+            owner=self,
+            title=self.tr("Loading the dashboard"),
+        )
 
     def set_data(self, data: DashboardData) -> None:
         self.data = data
@@ -113,10 +121,18 @@ class DashboardPage(QWidget):
         self.data_loaded.emit(data)
 
     def filtered(self) -> list[TileData]:
-        product, category, stage = self.product.currentData(), self.category.currentData(), self.stage.currentData()
-        return [t for t in self.data.tiles
-                if (not product or t.product_id == product) and (not category or t.category == category)
-                and (not stage or t.stage == stage)]
+        product, category, stage = (
+            self.product.currentData(),
+            self.category.currentData(),
+            self.stage.currentData(),
+        )
+        return [
+            t
+            for t in self.data.tiles
+            if (not product or t.product_id == product)
+            and (not category or t.category == category)
+            and (not stage or t.stage == stage)
+        ]
 
     def sections(self) -> list[Section]:
         """By product: a "Needs attention" section first, then one per product. Portfolio: one
@@ -127,12 +143,19 @@ class DashboardPage(QWidget):
             groups: dict[str, list[TileData]] = defaultdict(list)
             for tile in tiles:
                 groups[tile.catalog_key].append(tile)
-            shared = sorted((g for g in groups.values() if len({t.product_id for t in g}) > 1),
-                            key=lambda g: (-max(t.attention for t in g), g[0].name.casefold()))
+            shared = sorted(
+                (g for g in groups.values() if len({t.product_id for t in g}) > 1),
+                key=lambda g: (-max(t.attention for t in g), g[0].name.casefold()),
+            )
             for group in shared:
-                sections.append(Section(self.tr("{name} — across {n} products").format(
-                    name=group[0].name, n=len({t.product_id for t in group})),
-                    sorted(group, key=lambda t: t.product.casefold())))
+                sections.append(
+                    Section(
+                        self.tr("{name} — across {n} products").format(
+                            name=group[0].name, n=len({t.product_id for t in group})
+                        ),
+                        sorted(group, key=lambda t: t.product.casefold()),
+                    )
+                )
             single = [t for g in groups.values() if len({t.product_id for t in g}) <= 1 for t in g]
             if single:
                 sections.append(Section(self.tr("Only in one product"), single))
@@ -158,8 +181,11 @@ class DashboardPage(QWidget):
         if not self.data.tiles:
             self.summary.setText(self.tr("No KPIs yet: add one from the catalog or import a spreadsheet."))
         else:
-            self.summary.setText(self.tr("{shown} of {total} KPIs · {att} need attention").format(
-                shown=shown, total=len(self.data.tiles), att=attention))
+            self.summary.setText(
+                self.tr("{shown} of {total} KPIs · {att} need attention").format(
+                    shown=shown, total=len(self.data.tiles), att=attention
+                )
+            )
         self.canvas.setAccessibleDescription(self.summary.text())
 
     def select_product(self, product_id: int) -> None:

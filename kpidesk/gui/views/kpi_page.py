@@ -61,7 +61,9 @@ class AddValueDialog(QDialog):
         form.addRow(self.tr("&Period containing:"), self.date)
         form.addRow(self.tr("&Value:"), self.value)
         form.addRow(self.tr("&Note:"), self.note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -73,8 +75,14 @@ class KpiPage(QWidget):
     status_message = Signal(str)
     error = Signal(object)
 
-    def __init__(self, workspace: Any, runner: Any, undo_stack: QUndoStack | None = None,
-                 notify: Callable[[Changes], None] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Any,
+        runner: Any,
+        undo_stack: QUndoStack | None = None,
+        notify: Callable[[Changes], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("kpiPage")
         self.ws, self.runner = workspace, runner
@@ -171,9 +179,11 @@ class KpiPage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed
-                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+        )
         vbox.addWidget(self.table)
         self.tabs.addTab(values, self.tr("&Values"))
         # why did it move
@@ -201,7 +211,8 @@ class KpiPage(QWidget):
         # wiring
         self.granularity.currentIndexChanged.connect(lambda: self.reload_chart())
         self.rolling.toggled.connect(lambda: self._redraw())
-        self.forecast.toggled.connect(lambda: self._redraw())
+        # a forecast fits several models: computed only while the box is ticked
+        self.forecast.toggled.connect(lambda on: self.reload_chart(reset_view=False) if on else self._redraw())
         self.compare.currentIndexChanged.connect(self._compare_changed)
         self.reset_button.clicked.connect(self.chart.reset_view)
         self.export_button.clicked.connect(lambda: self.export_chart())
@@ -223,14 +234,22 @@ class KpiPage(QWidget):
 
     def _set_enabled(self, enabled: bool) -> None:
         writable = enabled and not self.ws.db.read_only
-        for widget in (self.granularity, self.rolling, self.forecast, self.compare, self.reset_button,
-                       self.export_button):
+        for widget in (
+            self.granularity,
+            self.rolling,
+            self.forecast,
+            self.compare,
+            self.reset_button,
+            self.export_button,
+        ):
             widget.setEnabled(enabled)
         self.add_button.setEnabled(writable)
         self.delete_button.setEnabled(writable)
         self.values_model.read_only = not writable
         reason = self.ws.db.read_only_reason or self.tr("opened read-only")
-        self.read_only_note.setText(self.tr("Editing is off: {r}").format(r=reason) if self.ws.db.read_only else "")
+        self.read_only_note.setText(
+            self.tr("Editing is off: {r}").format(r=reason) if self.ws.db.read_only else ""
+        )
 
     # -- showing a KPI ----------------------------------------------------------------
     def show_kpi(self, kpi_id: int) -> None:
@@ -240,10 +259,18 @@ class KpiPage(QWidget):
         self.segment_chip.hide()
         product = self.ws.products.get(self.kpi.product_id)
         self.title.setText(f"{product.name} · {self.kpi.name}")
-        self.subtitle.setText(self.tr("{unit} · {direction} · stored per {freq} · aggregated by {agg}").format(
-            unit=self.kpi.unit, freq=self.kpi.frequency, agg=self.kpi.aggregation,
-            direction={"up": self.tr("higher is better"), "down": self.tr("lower is better"),
-                       "band": self.tr("stay inside the band")}.get(self.kpi.direction, self.kpi.direction)))
+        self.subtitle.setText(
+            self.tr("{unit} · {direction} · stored per {freq} · aggregated by {agg}").format(
+                unit=self.kpi.unit,
+                freq=self.kpi.frequency,
+                agg=self.kpi.aggregation,
+                direction={
+                    "up": self.tr("higher is better"),
+                    "down": self.tr("lower is better"),
+                    "band": self.tr("stay inside the band"),
+                }.get(self.kpi.direction, self.kpi.direction),
+            )
+        )
         allowed = allowed_granularities(self.kpi.frequency)
         self.granularity.blockSignals(True)
         model = self.granularity.model()
@@ -256,7 +283,11 @@ class KpiPage(QWidget):
         self.compare.addItem(self.tr("(nothing)"), 0)
         for other in self.ws.kpis.list():
             if other.id != kpi_id:
-                name = other.name if other.product_id == self.kpi.product_id else f"{other.name} ({self._product_name(other.product_id)})"
+                name = (
+                    other.name
+                    if other.product_id == self.kpi.product_id
+                    else f"{other.name} ({self._product_name(other.product_id)})"
+                )
                 self.compare.addItem(name, other.id)
         self.compare.blockSignals(False)
         self.definition.setHtml(self._definition_html())
@@ -269,13 +300,22 @@ class KpiPage(QWidget):
 
     def _definition_html(self) -> str:
         k = self.kpi
-        rows = [(self.tr("Definition"), k.definition), (self.tr("Formula"), k.formula_text),
-                (self.tr("Derived from"), k.formula or ""), (self.tr("Convention"), k.convention),
-                (self.tr("Category / stage"), f"{k.category} / {k.stage}"), (self.tr("Unit"), k.unit),
-                (self.tr("Direction"), k.direction), (self.tr("Aggregation"), k.aggregation),
-                (self.tr("Frequency"), k.frequency), (self.tr("Key"), k.key)]
-        body = "".join(f"<tr><td style='padding-right:16px'><b>{html.escape(a)}</b></td><td>{html.escape(b or '—')}</td></tr>"
-                       for a, b in rows)
+        rows = [
+            (self.tr("Definition"), k.definition),
+            (self.tr("Formula"), k.formula_text),
+            (self.tr("Derived from"), k.formula or ""),
+            (self.tr("Convention"), k.convention),
+            (self.tr("Category / stage"), f"{k.category} / {k.stage}"),
+            (self.tr("Unit"), k.unit),
+            (self.tr("Direction"), k.direction),
+            (self.tr("Aggregation"), k.aggregation),
+            (self.tr("Frequency"), k.frequency),
+            (self.tr("Key"), k.key),
+        ]
+        body = "".join(
+            f"<tr><td style='padding-right:16px'><b>{html.escape(a)}</b></td><td>{html.escape(b or '—')}</td></tr>"
+            for a, b in rows
+        )
         return f"<table cellspacing='4'>{body}</table>"
 
     def refresh(self, changes: Changes | None = None) -> None:
@@ -300,10 +340,16 @@ class KpiPage(QWidget):
         if self.kpi_id is None:
             return
         kpi_id, gran, segment = self.kpi_id, self.granularity.currentData(), self.segment
+        with_forecast = self.forecast.isChecked()
         self.runner.submit(
-            lambda progress: load_chart(self.ws, kpi_id, gran, segment=segment, progress=progress),
-            on_done=lambda data: self._chart_loaded(data, reset_view), key="kpi-chart", show_progress=False,
-            title=self.tr("Loading the chart"))
+            lambda progress: load_chart(self.ws, kpi_id, gran, segment=segment, forecast=with_forecast,
+                                        progress=progress),
+            on_done=lambda data: self._chart_loaded(data, reset_view),
+            key="kpi-chart",
+            show_progress=False,
+            owner=self,
+            title=self.tr("Loading the chart"),
+        )
 
     def _chart_loaded(self, data: ChartData, reset_view: bool) -> None:
         if data.kpi_id != self.kpi_id:
@@ -322,8 +368,12 @@ class KpiPage(QWidget):
 
     def _redraw(self, reset_view: bool = False) -> None:
         if self.chart_data is not None:
-            self.chart.set_data(self.chart_data, show_rolling=self.rolling.isChecked(),
-                                show_forecast=self.forecast.isChecked(), reset_view=reset_view)
+            self.chart.set_data(
+                self.chart_data,
+                show_rolling=self.rolling.isChecked(),
+                show_forecast=self.forecast.isChecked(),
+                reset_view=reset_view,
+            )
 
     def reload_values(self) -> None:
         kpi_id = self.kpi_id
@@ -331,11 +381,18 @@ class KpiPage(QWidget):
             return
 
         def work(progress: Any) -> list[ValueRow]:
-            return [ValueRow(r.id, r.period_start, r.segment, r.value, r.note, r.source)
-                    for r in self.ws.measurements.rows(kpi_id)]
+            return [
+                ValueRow(r.id, r.period_start, r.segment, r.value, r.note, r.source)
+                for r in self.ws.measurements.rows(kpi_id)
+            ]
 
-        self.runner.submit(work, on_done=lambda rows: self._values_loaded(kpi_id, rows), key="kpi-values",
-                           show_progress=False)
+        self.runner.submit(
+            work,
+            on_done=lambda rows: self._values_loaded(kpi_id, rows),
+            key="kpi-values",
+            show_progress=False,
+            owner=self,
+        )
 
     def _values_loaded(self, kpi_id: int, rows: list[ValueRow]) -> None:
         if kpi_id == self.kpi_id and self.kpi is not None:
@@ -360,8 +417,14 @@ class KpiPage(QWidget):
         def work(progress: Any) -> Any:
             return ExplainService(self.ws.db).explain(kpi_id, period, frequency=freq)
 
-        self.runner.submit(work, on_done=self._explained, on_error=self._explain_failed, key="kpi-explain",
-                           show_progress=False)
+        self.runner.submit(
+            work,
+            on_done=self._explained,
+            on_error=self._explain_failed,
+            key="kpi-explain",
+            show_progress=False,
+            owner=self,
+        )
 
     def _explain_failed(self, exc: BaseException) -> None:
         message = getattr(exc, "message", None)
@@ -375,15 +438,26 @@ class KpiPage(QWidget):
         drivers = list(explanation.drivers)
         for driver in drivers:
             item = QListWidgetItem(driver.sentence)
-            item.setToolTip(self.tr("Show only {s} in the chart").format(s=driver.segment) if driver.segment
-                            else driver.sentence)
+            item.setToolTip(
+                self.tr("Show only {s} in the chart").format(s=driver.segment)
+                if driver.segment
+                else driver.sentence
+            )
             self.drivers.addItem(item)
         if not drivers:
-            self.drivers.addItem(self.tr("No segments are recorded for this KPI, so there is nothing to break down."))
+            self.drivers.addItem(
+                self.tr("No segments are recorded for this KPI, so there is nothing to break down.")
+            )
         up_is_good = self.kpi is None or self.kpi.direction != "down"
-        self.waterfall.set_bars(explanation.base_value, [d.contribution for d in drivers],
-                                [d.label for d in drivers], explanation.current_value, up_is_good=up_is_good,
-                                base_label=explanation.compare_label, current_label=explanation.period_label)
+        self.waterfall.set_bars(
+            explanation.base_value,
+            [d.contribution for d in drivers],
+            [d.label for d in drivers],
+            explanation.current_value,
+            up_is_good=up_is_good,
+            base_label=explanation.compare_label,
+            current_label=explanation.period_label,
+        )
 
     def _driver_chosen(self, index: int) -> None:
         if self.explanation is None:
@@ -405,10 +479,15 @@ class KpiPage(QWidget):
             self.chart.set_compare(None, None)
             return
         gran = self.granularity.currentData()
-        self.runner.submit(lambda progress: load_chart(self.ws, other, gran, rolling=False, forecast=False,
-                                                       anomalies=False, progress=progress),
-                           on_done=lambda d: self.chart.set_compare(d.x, d.y, d.name), key="kpi-compare",
-                           show_progress=False)
+        self.runner.submit(
+            lambda progress: load_chart(
+                self.ws, other, gran, rolling=False, forecast=False, anomalies=False, progress=progress
+            ),
+            on_done=lambda d: self.chart.set_compare(d.x, d.y, d.name),
+            key="kpi-compare",
+            show_progress=False,
+            owner=self,
+        )
 
     # -- editing ------------------------------------------------------------------------------
     def _run(self, command: Any) -> bool:
@@ -423,16 +502,38 @@ class KpiPage(QWidget):
         if column == "value":
             text = str(value).strip()
             if text == "":
-                command = SetValueCommand(self.ws, self._notify, self.kpi_id, row.period_start, None,
-                                          segment=row.segment, text=self.tr("Delete value"))
+                command = SetValueCommand(
+                    self.ws,
+                    self._notify,
+                    self.kpi_id,
+                    row.period_start,
+                    None,
+                    segment=row.segment,
+                    text=self.tr("Delete value"),
+                )
             else:
-                command = SetValueCommand(self.ws, self._notify, self.kpi_id, row.period_start, text,
-                                          segment=row.segment, text=self.tr("Edit {p}").format(p=row.period_start))
+                command = SetValueCommand(
+                    self.ws,
+                    self._notify,
+                    self.kpi_id,
+                    row.period_start,
+                    text,
+                    segment=row.segment,
+                    text=self.tr("Edit {p}").format(p=row.period_start),
+                )
         else:
             if row.value is None:
                 return
-            command = SetValueCommand(self.ws, self._notify, self.kpi_id, row.period_start, row.value,
-                                      segment=row.segment, note=str(value), text=self.tr("Edit note"))
+            command = SetValueCommand(
+                self.ws,
+                self._notify,
+                self.kpi_id,
+                row.period_start,
+                row.value,
+                segment=row.segment,
+                note=str(value),
+                text=self.tr("Edit note"),
+            )
         self._run(command)
 
     def add_value(self) -> None:
@@ -452,8 +553,18 @@ class KpiPage(QWidget):
         from kpidesk.domain.periods import period_start
 
         start = period_start(day, self.kpi.frequency)
-        return self._run(SetValueCommand(self.ws, self._notify, self.kpi_id, start, value, segment=segment,
-                                         note=note, text=self.tr("Add value for {p}").format(p=start)))
+        return self._run(
+            SetValueCommand(
+                self.ws,
+                self._notify,
+                self.kpi_id,
+                start,
+                value,
+                segment=segment,
+                note=note,
+                text=self.tr("Add value for {p}").format(p=start),
+            )
+        )
 
     def delete_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
@@ -463,8 +574,11 @@ class KpiPage(QWidget):
         self.undo_stack.beginMacro(self.tr("Delete {n} value(s)").format(n=len(chosen)))
         try:
             for row in chosen:
-                if not self._run(SetValueCommand(self.ws, self._notify, self.kpi_id, row.period_start, None,
-                                                 segment=row.segment)):
+                if not self._run(
+                    SetValueCommand(
+                        self.ws, self._notify, self.kpi_id, row.period_start, None, segment=row.segment
+                    )
+                ):
                     break
         finally:
             self.undo_stack.endMacro()
@@ -476,8 +590,11 @@ class KpiPage(QWidget):
             self.status_message.emit(self.tr("This workspace is read-only; annotations cannot be added."))
             return
         day = date_of(x)
-        text, ok = QInputDialog.getText(self, self.tr("Add annotation"),
-                                        self.tr("Note for {d} (e.g. 'pricing change shipped'):").format(d=day))
+        text, ok = QInputDialog.getText(
+            self,
+            self.tr("Add annotation"),
+            self.tr("Note for {d} (e.g. 'pricing change shipped'):").format(d=day),
+        )
         if ok and text.strip():
             self.annotate(day, text.strip())
 
@@ -488,8 +605,9 @@ class KpiPage(QWidget):
         if self.kpi is None:
             return
         suggested = f"{self.kpi.key}.{kind}"
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chart"), suggested,
-                                              self.tr("PNG image (*.png);;SVG drawing (*.svg)"))
+        path, _ = QFileDialog.getSaveFileName(
+            self, self.tr("Export chart"), suggested, self.tr("PNG image (*.png);;SVG drawing (*.svg)")
+        )
         if path:
             self.chart.export(path)
             self.status_message.emit(self.tr("Chart saved to {p}").format(p=path))
