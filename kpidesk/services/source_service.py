@@ -42,7 +42,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "event": ("event", "event_name", "event_type", "action", "name"),
     "customer": ("customer", "customer_id", "client", "client_id", "account", "account_id", "customerid"),
     "date": ("date", "day", "order_date", "invoice_date", "payment_date", "created_at", "timestamp", "sent"),
-    "amount": ("amount", "revenue", "value", "total", "price", "spend", "cost_amount", "net_amount"),
+    "amount": (
+        "amount",
+        "revenue",
+        "value",
+        "total",
+        "total_price",
+        "line_total",
+        "sales",
+        "price",
+        "spend",
+        "net_amount",
+    ),
+    "order": ("order", "order_id", "invoice", "invoice_no", "invoice_number", "receipt", "transaction_id"),
     "cost": ("cost", "cogs", "cost_of_goods", "unit_cost"),
     "plan": ("plan", "billing_period", "interval", "billing_interval"),
     "channel": ("channel", "source", "medium", "campaign_channel"),
@@ -87,7 +99,8 @@ EXTRA_KPIS: dict[str, dict[str, str]] = {
 
 
 def _norm(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(label).casefold()).strip("_")
+    # "CustomerID", "customer_id" and "Customer ID" are the same header
+    return re.sub(r"[^a-z0-9]+", "", str(label).casefold())
 
 
 def auto_mapping(recipe: str, headers: list[str], given: dict[str, str] | None = None) -> dict[str, str]:

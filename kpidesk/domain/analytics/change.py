@@ -46,7 +46,9 @@ def _compare(
     base = ref.abs().where(ref != 0)
     pct_change = 100.0 * abs_change / base
     out = pd.DataFrame({"value": value, "reference": ref, "abs_change": abs_change, "pct_change": pct_change})
-    verdicts = [_verdict(v, c, direction, band) for v, c in zip(value.to_numpy(), abs_change.to_numpy(), strict=False)]
+    verdicts = [
+        _verdict(v, c, direction, band) for v, c in zip(value.to_numpy(), abs_change.to_numpy(), strict=False)
+    ]
     out["verdict"] = verdicts
     if partial is not None:
         # a partial period is never compared as if it were complete

@@ -24,7 +24,7 @@ RECIPE_NAMES = ("events", "transactions", "spend", "survey", "referrals", "relea
 # canonical input columns of each recipe: (required, optional)
 RECIPE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "events": (("user", "timestamp"), ("event",)),
-    "transactions": (("customer", "date", "amount"), ("cost", "plan")),
+    "transactions": (("customer", "date", "amount"), ("order", "cost", "plan")),
     "spend": (("date", "amount"), ("channel", "new_customers", "conversions")),
     "survey": (("date", "score"), ("respondent", "question")),
     "referrals": (("inviter", "sent"), ("invitee", "converted")),

@@ -70,11 +70,42 @@ def require_columns(
         )
 
 
+# serial day numbers as spreadsheets store dates (1 = 1900-01-01 … 2958465 = 9999-12-31)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EXCEL_MAX = 2_958_465
+
+
+def _numeric_dates(numbers: pd.Series) -> pd.Series:
+    """Numbers as dates: spreadsheet serials, else Unix seconds or milliseconds."""
+    present = numbers.dropna()
+    high = float(present.abs().max()) if len(present) else 0.0
+    if high <= _EXCEL_MAX:
+        return _EXCEL_EPOCH + pd.to_timedelta(numbers, unit="D")
+    unit = "s" if high < 1e11 else "ms" if high < 1e14 else "ns"
+    return pd.to_datetime(numbers, unit=unit)
+
+
 def to_datetime_column(frame: pd.DataFrame, column: str, recipe: str) -> pd.Series:
-    """The column as naive datetimes; an unreadable value is refused with its row."""
+    """The column as naive datetimes; an unreadable value is refused with its row.
+
+    Text dates are parsed with one inferred format (fast), falling back to
+    per-value parsing for mixed formats; numbers are read as spreadsheet day
+    serials (e.g. 45292 = 2024-01-01) or, when too large for that, Unix time.
+    """
+    import warnings
+
     values = frame[column]
     if not pd.api.types.is_datetime64_any_dtype(values):
-        converted = pd.to_datetime(values, errors="coerce")
+        numbers = pd.to_numeric(values, errors="coerce")
+        if values.notna().any() and numbers.notna().sum() == values.notna().sum():
+            converted = _numeric_dates(numbers)
+        else:
+            with warnings.catch_warnings():
+                # "could not infer format" is expected on mixed exports; handled below
+                warnings.simplefilter("ignore", UserWarning)
+                converted = pd.to_datetime(values, errors="coerce")
+                if (converted.isna() & values.notna()).any():
+                    converted = pd.to_datetime(values, errors="coerce", format="mixed")
         bad = converted.isna() & values.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])

@@ -1,12 +1,17 @@
 """Transactions / subscriptions recipe: the revenue set from (customer, date, amount[, cost, plan]).
 
-Shape: one row per payment. ``amount`` is the revenue of the row (refunds
-negative), ``cost`` its cost of goods sold, ``plan`` the billing period of a
+Shape: one row per payment (or order line). ``amount`` is the revenue of the
+row (refunds negative), ``order`` (optional) the order or invoice it belongs
+to, ``cost`` its cost of goods sold, ``plan`` the billing period of a
 subscription payment: "monthly" (default), "quarterly" or "annual"/"yearly".
 
 Monthly recurring revenue (MRR) convention: a payment on a plan of m months
 contributes amount / m to each of the m months starting with the month of the
 payment; a customer is *active* in a month when their MRR there is > 0.
+
+Payments without a customer (guest checkouts in retail exports) count in
+revenue and gross margin only; every per-customer KPI (MRR, ARPU, churn,
+repeat purchase, CLV) uses the identified customers' payments.
 """
 
 from __future__ import annotations
@@ -35,11 +40,6 @@ CLV_CONVENTIONS = ("arpu_over_churn", "margin_over_churn", "arpa_over_6m_churn")
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     """Validated copy with columns customer, date (day), amount, cost (NaN if absent), months."""
     require_columns(frame, RECIPE, ("customer", "date", "amount"))
-    if frame["customer"].isna().any():
-        row = int(np.flatnonzero(frame["customer"].isna().to_numpy())[0])
-        raise ValidationError(
-            f"The transactions recipe found a payment without a customer (row {row_number(frame, row)})."
-        )
     out = pd.DataFrame(
         {
             "customer": frame["customer"].to_numpy(),
@@ -53,6 +53,8 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
         raise ValidationError(
             f"The transactions recipe found an empty {column} (row {row_number(frame, row)})."
         )
+    # a purchase is an order (invoice) when the export says which rows belong together
+    out["order"] = frame["order"].to_numpy() if "order" in frame.columns else np.arange(len(frame))
     out["cost"] = to_number_column(frame, "cost", RECIPE).to_numpy() if "cost" in frame.columns else np.nan
     if "plan" in frame.columns:
         plans = frame["plan"].astype("string").str.strip().str.lower().fillna("monthly")
@@ -125,7 +127,7 @@ def mrr_movements(tx: pd.DataFrame) -> pd.DataFrame:
     net_revenue_churn = 100 × (churned + contraction − expansion) / MRR_{t−1};
     customer_churn = 100 × customers lost / active customers at t−1.
     """
-    wide = customer_mrr(tx)
+    wide = customer_mrr(tx[tx["customer"].notna()])
     values = wide.to_numpy()
     prev = np.concatenate([np.zeros((values.shape[0], 1)), values[:, :-1]], axis=1)
     active = values > 0
@@ -157,7 +159,11 @@ def mrr_movements(tx: pd.DataFrame) -> pd.DataFrame:
 
 
 def arpu(tx: pd.DataFrame, frequency: Frequency | str = Frequency.MONTH) -> pd.DataFrame:
-    """ARPU_p = revenue_p / paying customers_p (distinct customers with a payment > 0 in p)."""
+    """ARPU_p = revenue_p / paying customers_p (distinct customers with a payment > 0 in p).
+
+    Only identified customers' payments count (an anonymous payment has no "user").
+    """
+    tx = tx[tx["customer"].notna()]
     keys = period_keys(pd.DatetimeIndex(tx["date"]), frequency)
     rev = tx["amount"].groupby(keys).sum()
     paying = (
@@ -190,11 +196,13 @@ def gross_margin(tx: pd.DataFrame, frequency: Frequency | str = Frequency.MONTH)
 def repeat_purchase_rate(tx: pd.DataFrame, frequency: Frequency | str = Frequency.MONTH) -> pd.DataFrame:
     """100 × buyers in p with ≥ 2 purchases to date (up to the end of p) / buyers in p.
 
-    A purchase is a row with amount > 0.
+    A purchase is an order (distinct ``order`` value; each row when there is
+    no order column) of an identified customer with amount > 0; an order
+    spanning two periods counts in each.
     """
-    buys = tx.loc[tx["amount"] > 0, ["customer", "date"]].copy()
+    buys = tx.loc[(tx["amount"] > 0) & tx["customer"].notna(), ["customer", "date", "order"]].copy()
     buys["period"] = period_keys(pd.DatetimeIndex(buys["date"]), frequency)
-    per = buys.groupby(["customer", "period"], sort=True).size().rename("n").reset_index()
+    per = buys.groupby(["customer", "period"], sort=True)["order"].nunique().rename("n").reset_index()
     per["to_date"] = per.groupby("customer")["n"].cumsum()
     buyers = per.groupby("period")["customer"].size().astype(np.float64)
     repeat = per[per["to_date"] >= 2].groupby("period")["customer"].size().reindex(buyers.index, fill_value=0)
