@@ -21,14 +21,14 @@ RETAIL = REAL_WORLD / "online_retail_first28k.csv"
 NPS = REAL_WORLD / "b2b_customers_nps.csv"
 
 
-def values(workspace, product: str, key: str) -> dict[pd.Timestamp, float]:  # noqa: ANN001
+def values(workspace, product: str, key: str) -> dict[pd.Timestamp, float]:
     kpi = next(k for k in workspace.kpis.list(product) if k.key == key)
     frame = read_series(workspace.db, kpi.id)
     return dict(zip(frame["period_start"], frame["value"], strict=True))
 
 
 @pytest.mark.skipif(not RETAIL.exists(), reason="real-world data folder absent")
-def test_online_retail_transactions(workspace, tmp_path: Path) -> None:  # noqa: ANN001
+def test_online_retail_transactions(workspace, tmp_path: Path) -> None:
     """UCI Online Retail (first 28k lines, December 2010): columns are mapped by their
     headers (CustomerID, InvoiceDate, TotalPrice, InvoiceNo); rows without a
     customer count in revenue only; a purchase is an invoice."""
@@ -60,7 +60,7 @@ def test_online_retail_transactions(workspace, tmp_path: Path) -> None:  # noqa:
 
 
 @pytest.mark.skipif(not NPS.exists(), reason="real-world data folder absent")
-def test_b2b_nps_with_spreadsheet_serial_dates(workspace) -> None:  # noqa: ANN001
+def test_b2b_nps_with_spreadsheet_serial_dates(workspace) -> None:
     """100 B2B customers, NPS_Score 0–10, start dates stored as spreadsheet serials
     (42075 = 2015-03-11). NPS per start month = % 9–10 − % 0–6."""
     workspace.products.create("B2B")
