@@ -111,11 +111,29 @@ def load_goal_board(workspace: Any, *, today: dt.date, product_id: int | None = 
     return groups
 
 
+def number(value: float) -> str:
+    """A KPI value for a table cell: thousands grouped and no exponent ("18,820", "92.7", "0.035")."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 100:
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{value:.3g}" if size >= 0.001 or size == 0 else f"{value:.2e}"
+
+
 def forecast_text(evaluation: GoalEvaluation) -> str:
+    """The projected value for the due period (its 80 % interval is in the tooltip and the detail)."""
     forecast = evaluation.forecast
     if forecast is None:
         return ""
-    return f"{forecast.value:,.4g} ({forecast.low:,.4g}–{forecast.high:,.4g})"
+    return number(forecast.value)
+
+
+def interval_text(evaluation: GoalEvaluation) -> str:
+    forecast = evaluation.forecast
+    if forecast is None:
+        return ""
+    return f"{number(forecast.value)} (80 % interval {number(forecast.low)} – {number(forecast.high)})"
 
 
 def chance_text(evaluation: GoalEvaluation) -> str:
@@ -264,7 +282,7 @@ class GoalTreeModel(QAbstractItemModel):
             if column == 4 and ev.forecast is not None:
                 return ev.forecast.summary()
             return ev.reason
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3, 5):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.AccessibleTextRole and column == 1:
             return f"{ev.status.label}: {ev.reason}"

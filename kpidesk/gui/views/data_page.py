@@ -146,6 +146,7 @@ class DataPage(QWidget):
         imports_layout.addLayout(imports_bar)
         imports_layout.addWidget(self.imports_empty)
         imports_layout.addWidget(self.batches_view, 1)
+        imports_layout.addStretch(0)
 
         sources = QWidget()
         sources_layout = QVBoxLayout(sources)
@@ -157,6 +158,7 @@ class DataPage(QWidget):
         sources_layout.addLayout(sources_bar)
         sources_layout.addWidget(self.sources_empty)
         sources_layout.addWidget(self.sources_view, 1)
+        sources_layout.addStretch(0)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(imports)
@@ -178,16 +180,20 @@ class DataPage(QWidget):
 
     def _show(self, lists: DataLists) -> None:
         selected = self.selected_batch()
+        known = {b.id for b in self.batches_model.rows}
         self.batches_model.set_rows(lists.batches)
         self.sources_model.set_rows(lists.sources)
         self._can_refresh = lists.can_refresh
         self.imports_empty.setVisible(not lists.batches)
+        for label in (self.imports_empty, self.sources_empty):
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.batches_view.setVisible(bool(lists.batches))
         self.sources_empty.setVisible(not lists.sources)
         self.sources_view.setVisible(bool(lists.sources))
         if lists.batches:
-            row = 0
-            if selected is not None:
+            row = 0  # the newest import, unless the user's selection still stands and nothing new came in
+            arrived = known and any(b.id not in known for b in lists.batches)
+            if selected is not None and not arrived:
                 row = next((i for i, b in enumerate(lists.batches) if b.id == selected.id), 0)
             self.batches_view.selectRow(row)
         self._update_buttons()

@@ -183,6 +183,7 @@ class GoalDialog(QDialog):
     # -- building ---------------------------------------------------------------------------------
     def _build(self, objectives: list[tuple[int, str]]) -> None:
         form = QFormLayout()
+        self.form = form
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
 
         self.kpi_combo = QComboBox()
@@ -215,11 +216,8 @@ class GoalDialog(QDialog):
         self.target_mode.addItem(self.tr("Change in units"), RELATIVE_ABSOLUTE)
         self.target_edit = QLineEdit()
         self.target_edit.setPlaceholderText(self.tr("e.g. 50"))
-        self.target_hint = QLabel("")
-        self.target_hint.setObjectName("targetHint")
         target_row.addWidget(self.target_mode)
         target_row.addWidget(self.target_edit, 1)
-        target_row.addWidget(self.target_hint)
         self.target_label = QLabel(self.tr("&Target:"))
         self.target_label.setBuddy(self.target_mode)
         form.addRow(self.target_label, target_row)
@@ -369,10 +367,9 @@ class GoalDialog(QDialog):
 
     def _update_target_widgets(self) -> None:
         band = self.kind_combo.currentData() == GoalKind.KEEP_IN_BAND.value
-        for widget in (self.target_label, self.target_mode, self.target_edit, self.target_hint):
-            widget.setVisible(not band)
-        for widget in (self.band_label, self.band_low_edit, self.band_high_edit):
-            widget.setVisible(band)
+        # hide whole form rows: hidden widgets alone leave their row's spacing (and the "–") behind
+        self.form.setRowVisible(self.target_label, not band)
+        self.form.setRowVisible(self.band_label, band)
         mode = self.target_mode.currentData()
         self.target_edit.setPlaceholderText(
             {TARGET_ABSOLUTE: self.tr("e.g. 50"), RELATIVE_PERCENT: self.tr("e.g. 25 (%)"),

@@ -14,10 +14,9 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -38,7 +37,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QTableView,
     QTreeView,
@@ -57,6 +55,7 @@ from kpidesk.gui.models.goal_tree_model import (
     ProgressRole,
     RowRole,
     chance_text,
+    interval_text,
     load_goal_board,
 )
 from kpidesk.gui.views.goal_dialog import GoalDialog, SmartPanel, parse_number
@@ -67,31 +66,46 @@ WATCHED = ("goal", "checkin", "objective", "measurement", "kpi", "product", "tar
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paints the progress column as a native progress bar with the percentage on it."""
+    """Paints the progress column as a slim bar with the percentage beside it.
+
+    Painted by hand rather than with the style's progress bar: a native bar
+    squeezed into a table row clips its own text.
+    """
+
+    TEXT_WIDTH = 44
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         fraction = index.data(ProgressRole)
         if fraction is None:
             super().paint(painter, option, index)
             return
-        bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(3, 3, -3, -3))  # type: ignore[attr-defined]
-        bar.minimum = 0
-        bar.maximum = 100
-        bar.progress = round(max(0.0, min(1.0, float(fraction))) * 100)
-        bar.text = f"{float(fraction):.0%}"
-        bar.textVisible = True
-        bar.state = option.state  # type: ignore[attr-defined]
-        bar.palette = option.palette  # type: ignore[attr-defined]
-        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
-        style = option.widget.style() if option.widget else QApplication.style()  # type: ignore[attr-defined]
-        if option.state & QStyle.StateFlag.State_Selected:  # type: ignore[attr-defined]
-            painter.fillRect(option.rect, option.palette.highlight())  # type: ignore[attr-defined]
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)  # type: ignore[attr-defined]
+        rect = QRect(option.rect)  # type: ignore[attr-defined]
+        palette = option.palette  # type: ignore[attr-defined]
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected:
+            painter.fillRect(rect, palette.highlight())
+        bar = rect.adjusted(4, 0, -(self.TEXT_WIDTH + 6), 0)
+        bar.setTop(rect.center().y() - 4)
+        bar.setHeight(8)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(palette.mid())
+        painter.drawRoundedRect(bar, 4, 4)
+        filled = QRect(bar)
+        filled.setWidth(round(bar.width() * max(0.0, min(1.0, float(fraction)))))
+        if filled.width() > 0:
+            painter.setBrush(palette.highlightedText() if selected else palette.highlight())
+            painter.drawRoundedRect(filled, 4, 4)
+        text_rect = QRect(bar.right() + 6, rect.top(), self.TEXT_WIDTH, rect.height())
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                         f"{float(fraction):.0%}")
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         hint = super().sizeHint(option, index)
-        return QSize(max(hint.width(), 110), hint.height())
+        return QSize(max(hint.width(), 130), hint.height())
 
 
 class CheckinDialog(QDialog):
@@ -182,6 +196,9 @@ class GoalDetail(QWidget):
         self.checkins.horizontalHeader().setStretchLastSection(True)
         self.checkins.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.checkins.setMinimumHeight(120)
+        self.no_checkins = QLabel(self.tr("No check-ins yet. A check-in records the value, the team's confidence "
+                                          "and a note on a date; the history is kept."))
+        self.no_checkins.setWordWrap(True)
         self.checkin_button = QPushButton(self.tr("Check &in…"))
         self.checkin_button.setToolTip(self.tr("Record today's value, confidence and a note for this goal"))
         self.checkin_button.clicked.connect(self.checkin_requested)
@@ -198,8 +215,10 @@ class GoalDetail(QWidget):
         checkin_header.addStretch(1)
         checkin_header.addWidget(self.checkin_button)
         layout.addLayout(checkin_header)
+        layout.addWidget(self.no_checkins)
         layout.addWidget(self.checkins, 1)
-        self._goal_widgets = [self.smart_title, self.smart, self.checkin_title, self.checkins, self.checkin_button]
+        layout.addStretch(1)
+        self._goal_widgets = [self.smart_title, self.smart, self.checkin_title, self.checkin_button]
 
     def _set_status(self, status: Any, text: str) -> None:
         colour = STATUS_COLOURS[status]
@@ -228,13 +247,15 @@ class GoalDetail(QWidget):
             self.reach.setText("—")
         else:
             fc = ev.forecast
-            self.forecast.setText(self.tr("{0:,.4g} (80 % interval {1:,.4g} – {2:,.4g})").format(fc.value, fc.low, fc.high))
+            self.forecast.setText(interval_text(ev))
             self.chance.setText(chance_text(ev) or "—")
             self.reach.setText(fc.reach_text())
         self.smart.show_findings(row.findings)
         self.checkins_model.set_rows(row.checkins)
         for widget in self._goal_widgets:
             widget.setVisible(True)
+        self.checkins.setVisible(bool(row.checkins))
+        self.no_checkins.setVisible(not row.checkins)
 
     def show_group(self, group: ObjectiveGroup) -> None:
         summary = group.summary
@@ -252,7 +273,7 @@ class GoalDetail(QWidget):
         self.pace.setText(counts)
         for label in (self.forecast, self.chance, self.reach):
             label.setText("")
-        for widget in self._goal_widgets:
+        for widget in [*self._goal_widgets, self.checkins, self.no_checkins]:
             widget.setVisible(False)
 
 
@@ -320,6 +341,7 @@ class GoalsPage(QWidget):
         self.splitter.addWidget(scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([640, 440])
 
         empty = QWidget()
         empty_layout = QVBoxLayout(empty)

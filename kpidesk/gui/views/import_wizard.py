@@ -76,6 +76,14 @@ AUTO = ""
 PAGE_FILE, PAGE_SHEETS, PAGE_LAYOUT, PAGE_MAPPING, PAGE_PREVIEW, PAGE_SUMMARY = range(6)
 
 
+def fit_columns(view: QTableView, limit: int = 260) -> None:
+    """Columns as wide as their contents (visible rows), but none wider than ``limit``."""
+    view.resizeColumnsToContents()
+    for column in range(view.model().columnCount()):
+        if view.columnWidth(column) > limit:
+            view.setColumnWidth(column, limit)
+
+
 def _table(model: Any, name: str) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -136,8 +144,15 @@ class WorkPage(QWizardPage):
         """Start the page's work and return False, or return True when there is none."""
         return True
 
-    def run(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None], *, title: str,
-            write: bool = False, advance: bool = True) -> None:
+    def run(
+        self,
+        fn: Callable[[Any], Any],
+        on_done: Callable[[Any], None],
+        *,
+        title: str,
+        write: bool = False,
+        advance: bool = True,
+    ) -> None:
         self.show_message("")
         self.progress.setValue(0)
         self.progress_text.setText(title)
@@ -154,8 +169,15 @@ class WorkPage(QWizardPage):
                 self._ready = True
                 QTimer.singleShot(0, self.wiz.next)
 
-        task = self.wiz.runner.submit(fn, on_done=done, on_error=lambda exc: None, key=f"import-{id(self)}",
-                                      write=write, title=title, show_progress=False)
+        task = self.wiz.runner.submit(
+            fn,
+            on_done=done,
+            on_error=lambda exc: None,
+            key=f"import-{id(self)}",
+            write=write,
+            title=title,
+            show_progress=False,
+        )
         self.task = task
         task.progressed.connect(self._progressed)
         task.failed.connect(lambda exc: self._failed(exc, task.details))
@@ -200,8 +222,12 @@ class FilePage(WorkPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
         self.setTitle(self.tr("Import a spreadsheet"))
-        self.setSubTitle(self.tr("Choose a workbook or CSV file (xlsx, xlsm, xls, ods, csv, tsv, txt) — or drop "
-                                 "one here. Nothing is written until you confirm the preview."))
+        self.setSubTitle(
+            self.tr(
+                "Choose a workbook or CSV file (xlsx, xlsm, xls, ods, csv, tsv, txt) — or drop "
+                "one here. Nothing is written until you confirm the preview."
+            )
+        )
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText(self.tr("path of the file to import"))
         self.path_edit.textChanged.connect(self.completeChanged)
@@ -213,7 +239,9 @@ class FilePage(WorkPage):
         path_row.addWidget(browse)
         self.product_combo = QComboBox()
         self.product_combo.setEditable(True)
-        self.product_combo.setToolTip(self.tr("The product these values belong to; type a name to create one"))
+        self.product_combo.setToolTip(
+            self.tr("The product these values belong to; type a name to create one")
+        )
         form = QFormLayout()
         file_label = QLabel(self.tr("&File:"))
         file_label.setBuddy(self.path_edit)
@@ -238,8 +266,9 @@ class FilePage(WorkPage):
             self.product_combo.setEditText("")
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a spreadsheet"), self.path_edit.text(),
-                                              self.tr(FILE_FILTER))
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import a spreadsheet"), self.path_edit.text(), self.tr(FILE_FILTER)
+        )
         if path:
             self.path_edit.setText(path)
 
@@ -259,7 +288,9 @@ class FilePage(WorkPage):
             self.wiz.path = path
             self.wiz.product = self.product_combo.currentText().strip()
             self.wiz.workbook = workbook
-            self.wiz.chosen = [s.name for s in workbook.sheets if s.n_rows][:1] or [s.name for s in workbook.sheets][:1]
+            self.wiz.chosen = [s.name for s in workbook.sheets if s.n_rows][:1] or [
+                s.name for s in workbook.sheets
+            ][:1]
             self.wiz.overrides = {}
 
         self.run(read, done, title=self.tr("Reading {0}").format(os.path.basename(path)))
@@ -295,11 +326,14 @@ class SheetsPage(WorkPage):
         self.sheet_list.blockSignals(True)
         self.sheet_list.clear()
         for sheet in self.wiz.workbook.sheets:
-            item = QListWidgetItem(self.tr("{0}   ({1} rows × {2} columns)").format(sheet.name, sheet.n_rows,
-                                                                                    sheet.n_cols))
+            item = QListWidgetItem(
+                self.tr("{0}   ({1} rows × {2} columns)").format(sheet.name, sheet.n_rows, sheet.n_cols)
+            )
             item.setData(Qt.ItemDataRole.UserRole, sheet.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if sheet.name in self.wiz.chosen else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if sheet.name in self.wiz.chosen else Qt.CheckState.Unchecked
+            )
             self.sheet_list.addItem(item)
         self.sheet_list.blockSignals(False)
         self.sheet_list.setCurrentRow(0)
@@ -311,6 +345,7 @@ class SheetsPage(WorkPage):
             return
         sheet = self.wiz.workbook.sheet(item.data(Qt.ItemDataRole.UserRole))
         self.grid_model.set_grid(sheet.head(PREVIEW_ROWS))
+        fit_columns(self.grid)
 
     def checked(self) -> list[str]:
         out = []
@@ -323,7 +358,11 @@ class SheetsPage(WorkPage):
     def set_checked(self, names: list[str]) -> None:
         for i in range(self.sheet_list.count()):
             item = self.sheet_list.item(i)
-            state = Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in names else Qt.CheckState.Unchecked
+            state = (
+                Qt.CheckState.Checked
+                if item.data(Qt.ItemDataRole.UserRole) in names
+                else Qt.CheckState.Unchecked
+            )
             item.setCheckState(state)
 
     def isComplete(self) -> bool:
@@ -338,7 +377,9 @@ class LayoutPage(WorkPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
         self.setTitle(self.tr("Layout"))
-        self.setSubTitle(self.tr("How the table is laid out. Check what was detected and correct it if needed."))
+        self.setSubTitle(
+            self.tr("How the table is laid out. Check what was detected and correct it if needed.")
+        )
         self.layouts: dict[str, Any] = {}
         self.sheet_combo = QComboBox()
         self.sheet_combo.currentIndexChanged.connect(lambda _i: self._show_sheet())
@@ -353,7 +394,9 @@ class LayoutPage(WorkPage):
         self.year_spin = QSpinBox()
         self.year_spin.setRange(0, 2200)
         self.year_spin.setSpecialValueText(self.tr("as detected"))
-        self.year_spin.setToolTip(self.tr("The year of month or quarter headers that do not name one (\"Jan\", \"Q3\")"))
+        self.year_spin.setToolTip(
+            self.tr('The year of month or quarter headers that do not name one ("Jan", "Q3")')
+        )
         for widget in (self.kind_combo,):
             widget.currentIndexChanged.connect(lambda _i: self._override_changed())
         self.header_spin.valueChanged.connect(lambda _v: self._override_changed())
@@ -418,8 +461,12 @@ class LayoutPage(WorkPage):
         override = self.wiz.overrides.get(name)
         for widget in (self.kind_combo, self.header_spin, self.year_spin):
             widget.blockSignals(True)
-        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData((override.kind if override else None) or AUTO)))
-        self.header_spin.setValue((override.header_row + 1) if override and override.header_row is not None else 0)
+        self.kind_combo.setCurrentIndex(
+            max(0, self.kind_combo.findData((override.kind if override else None) or AUTO))
+        )
+        self.header_spin.setValue(
+            (override.header_row + 1) if override and override.header_row is not None else 0
+        )
         self.year_spin.setValue(override.year if override and override.year else 0)
         for widget in (self.kind_combo, self.header_spin, self.year_spin):
             widget.blockSignals(False)
@@ -429,8 +476,9 @@ class LayoutPage(WorkPage):
         layout = self.layouts[name]
         sheet = self.wiz.workbook.sheet(name)
         self.description.setText(layout.describe())
-        lines = list(layout.notes) + [self.tr("Row {0} skipped: {1}").format(r + 1, why)
-                                      for r, why in layout.skipped_rows[:8]]
+        lines = list(layout.notes) + [
+            self.tr("Row {0} skipped: {1}").format(r + 1, why) for r, why in layout.skipped_rows[:8]
+        ]
         if len(layout.skipped_rows) > 8:
             lines.append(self.tr("… and {0} more skipped rows").format(len(layout.skipped_rows) - 8))
         self.notes.setText("\n".join(lines))
@@ -442,11 +490,20 @@ class LayoutPage(WorkPage):
             value_cols = set(layout.kpi_cols)
         elif layout.kind == "rows":
             value_cols = set(layout.period_cols)
-        self.grid_model.set_grid(sheet.head(max(PREVIEW_ROWS, layout.header_row + 20)), header_row=layout.header_row,
-                                 skipped=dict(layout.skipped_rows), value_cols=value_cols)
+        self.grid_model.set_grid(
+            sheet.head(max(PREVIEW_ROWS, layout.header_row + 20)),
+            header_row=layout.header_row,
+            skipped=dict(layout.skipped_rows),
+            value_cols=value_cols,
+        )
         unknown = layout.kind not in ("long", "wide", "rows")
-        self.show_message(self.tr("The layout of this sheet was not recognised ({0}); choose one above.")
-                          .format(layout.reason) if unknown else "")
+        self.show_message(
+            self.tr("The layout of this sheet was not recognised ({0}); choose one above.").format(
+                layout.reason
+            )
+            if unknown
+            else ""
+        )
 
     def _override_changed(self) -> None:
         from kpidesk.io.layout import LayoutOverride
@@ -483,10 +540,18 @@ class LayoutPage(WorkPage):
             records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
             progress.report(len(layouts) / (len(layouts) + 1), "Comparing with the stored values")
             kinds = sorted({layout.kind for layout in layouts.values()})
-            result = service.plan_records(records, product=product or None, file_name=os.path.basename(path),
-                                          file_path=path, sha256=file_sha256(path), layout="+".join(kinds))
+            result = service.plan_records(
+                records,
+                product=product or None,
+                file_name=os.path.basename(path),
+                file_path=path,
+                sha256=file_sha256(path),
+                layout="+".join(kinds),
+            )
             result.sheets = list(layouts)
-            result.warnings[:0] = list(workbook.warnings) + [w for n in layouts for w in workbook.sheet(n).warnings]
+            result.warnings[:0] = list(workbook.warnings) + [
+                w for n in layouts for w in workbook.sheet(n).warnings
+            ]
             return records, result
 
         def done(result: tuple[Any, Any]) -> None:
@@ -500,8 +565,12 @@ class MappingPage(WorkPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
         self.setTitle(self.tr("Mapping"))
-        self.setSubTitle(self.tr("What each KPI of the file becomes. Matches were found by key, name and aliases; "
-                                 "change any row below."))
+        self.setSubTitle(
+            self.tr(
+                "What each KPI of the file becomes. Matches were found by key, name and aliases; "
+                "change any row below."
+            )
+        )
         self.model = MappingModel(self)
         self.view = _table(self.model, self.tr("KPI mapping"))
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -583,7 +652,9 @@ class MappingPage(WorkPage):
             for entry in sorted(self.wiz.workspace.catalog, key=lambda e: e.name.casefold()):
                 self.target_combo.addItem(f"{entry.name} ({entry.key})", entry.key)
         if decision is not None:
-            index = self.target_combo.findData(decision.catalog_key if action == "catalog" else decision.kpi_key)
+            index = self.target_combo.findData(
+                decision.catalog_key if action == "catalog" else decision.kpi_key
+            )
             if index >= 0:
                 self.target_combo.setCurrentIndex(index)
             self.name_edit.setText(decision.kpi_name or decision.label)
@@ -600,21 +671,33 @@ class MappingPage(WorkPage):
         if action == "existing":
             kpi = next((k for k in self.wiz.product_kpis() if k.key == self.target_combo.currentData()), None)
             if kpi is None:
-                raise KpideskError(self.tr("Choose the existing KPI the values of “{0}” go to.").format(current.label))
+                raise KpideskError(
+                    self.tr("Choose the existing KPI the values of “{0}” go to.").format(current.label)
+                )
             return LabelDecision(current.label, action, kpi.key, kpi.name, unit=kpi.unit, matched_by="user")
         if action == "catalog":
             key = self.target_combo.currentData()
             if not key:
-                raise KpideskError(self.tr("Choose the catalog KPI to create for “{0}”.").format(current.label))
+                raise KpideskError(
+                    self.tr("Choose the catalog KPI to create for “{0}”.").format(current.label)
+                )
             entry = self.wiz.workspace.catalog.get(key)
             taken = {k.key for k in self.wiz.product_kpis()}
             kpi_key = entry.key if entry.key not in taken else f"{entry.key}_2"
-            return LabelDecision(current.label, action, kpi_key, entry.name, catalog_key=entry.key,
-                                 unit=entry.unit.value, matched_by="user")
+            return LabelDecision(
+                current.label,
+                action,
+                kpi_key,
+                entry.name,
+                catalog_key=entry.key,
+                unit=entry.unit.value,
+                matched_by="user",
+            )
         if action == "custom":
             name = self.name_edit.text().strip() or current.label
-            return LabelDecision(current.label, action, slug(name), name, unit=self.unit_combo.currentData(),
-                                 matched_by="user")
+            return LabelDecision(
+                current.label, action, slug(name), name, unit=self.unit_combo.currentData(), matched_by="user"
+            )
         return LabelDecision(current.label, "ignore", matched_by="user")
 
     def apply_editor(self) -> None:
@@ -661,7 +744,8 @@ class PreviewPage(WorkPage):
         self.warnings.setWordWrap(True)
         self.filter_combo = QComboBox()
         self.filter_combo.currentIndexChanged.connect(
-            lambda _i: self.model.set_filter(self.filter_combo.currentData() or ALL))
+            lambda _i: self.model.set_filter(self.filter_combo.currentData() or ALL)
+        )
         self.model = PlanPreviewModel(self)
         self.view = _table(self.model, self.tr("Planned values"))
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -687,10 +771,20 @@ class PreviewPage(WorkPage):
         self.model.set_plan(plan)
         self.filter_combo.blockSignals(True)
         self.filter_combo.clear()
-        counts = {ALL: plan.inserts + plan.updates + plan.unchanged + len(plan.rejected), INSERT: plan.inserts,
-                  UPDATE: plan.updates, UNCHANGED: plan.unchanged, REJECTED: len(plan.rejected)}
-        names = {ALL: self.tr("Everything"), INSERT: self.tr("New values"), UPDATE: self.tr("Changed values"),
-                 UNCHANGED: self.tr("Unchanged values"), REJECTED: self.tr("Rejected cells")}
+        counts = {
+            ALL: plan.inserts + plan.updates + plan.unchanged + len(plan.rejected),
+            INSERT: plan.inserts,
+            UPDATE: plan.updates,
+            UNCHANGED: plan.unchanged,
+            REJECTED: len(plan.rejected),
+        }
+        names = {
+            ALL: self.tr("Everything"),
+            INSERT: self.tr("New values"),
+            UPDATE: self.tr("Changed values"),
+            UNCHANGED: self.tr("Unchanged values"),
+            REJECTED: self.tr("Rejected cells"),
+        }
         for key, name in names.items():
             self.filter_combo.addItem(f"{name} ({counts[key]:,})", key)
         self.filter_combo.setCurrentIndex(0)
@@ -698,8 +792,9 @@ class PreviewPage(WorkPage):
         self.model.set_filter(ALL)
         for column, width in enumerate((80, 90, 110, 200, 90, 90, 90, 90)):
             self.view.setColumnWidth(column, width)
-        self.show_message("" if plan.changes_anything else self.tr("Nothing would change, so there is nothing to "
-                                                                   "import."))
+        self.show_message(
+            "" if plan.changes_anything else self.tr("Nothing would change, so there is nothing to import.")
+        )
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
@@ -713,8 +808,12 @@ class PreviewPage(WorkPage):
             self.wiz.result = result
             self.wiz.changed.emit(result.changes)
 
-        self.run(lambda progress: service.apply(plan, progress=progress), done,
-                 title=self.tr("Importing {0}").format(plan.file_name), write=True)
+        self.run(
+            lambda progress: service.apply(plan, progress=progress),
+            done,
+            title=self.tr("Importing {0}").format(plan.file_name),
+            write=True,
+        )
         return False
 
 
@@ -726,8 +825,9 @@ class SummaryPage(WorkPage):
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.undo_button = QPushButton(self.tr("&Undo this import"))
-        self.undo_button.setToolTip(self.tr("Roll the import back exactly: new values removed, replaced values "
-                                            "restored"))
+        self.undo_button.setToolTip(
+            self.tr("Roll the import back exactly: new values removed, replaced values restored")
+        )
         self.undo_button.clicked.connect(self.undo)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
@@ -758,8 +858,13 @@ class SummaryPage(WorkPage):
             self.show_message(result.message)
             self.wiz.changed.emit(result.changes)
 
-        self.run(lambda progress: service.rollback(batch_id, progress=progress), done,
-                 title=self.tr("Undoing the import"), write=True, advance=False)
+        self.run(
+            lambda progress: service.rollback(batch_id, progress=progress),
+            done,
+            title=self.tr("Undoing the import"),
+            write=True,
+            advance=False,
+        )
 
 
 # ------------------------------------------------------------------------------------------ wizard
@@ -770,8 +875,15 @@ class ImportWizard(QWizard):
 
     changed = Signal(object)
 
-    def __init__(self, workspace: Any, runner: Any, parent: QWidget | None = None, *,
-                 sandbox: bool = True, product: str = "") -> None:
+    def __init__(
+        self,
+        workspace: Any,
+        runner: Any,
+        parent: QWidget | None = None,
+        *,
+        sandbox: bool = True,
+        product: str = "",
+    ) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.runner = runner
@@ -799,8 +911,16 @@ class ImportWizard(QWizard):
         self.mapping_page = MappingPage(self)
         self.preview_page = PreviewPage(self)
         self.summary_page = SummaryPage(self)
-        for page_id, page in enumerate((self.file_page, self.sheets_page, self.layout_page, self.mapping_page,
-                                        self.preview_page, self.summary_page)):
+        for page_id, page in enumerate(
+            (
+                self.file_page,
+                self.sheets_page,
+                self.layout_page,
+                self.mapping_page,
+                self.preview_page,
+                self.summary_page,
+            )
+        ):
             self.setPage(page_id, page)
         self.setStartId(PAGE_FILE)
 
@@ -821,6 +941,8 @@ class ImportWizard(QWizard):
         self.restart()
         self.file_page.path_edit.setText(os.fspath(path))
         self.next()
+
+    set_path = start_with  # the name the main window's drop handler looks for
 
     def current_work_page(self) -> WorkPage | None:
         page = self.currentPage()
