@@ -239,6 +239,29 @@ def test_spend_by_hand() -> None:
         spend_recipe.run(frame.drop(columns=["new_customers", "conversions"]))
 
 
+def test_new_customers_from_a_table_by_hand() -> None:
+    """x first seen 3 Jan via ads (and again 9 Feb: not new again); y 5 Feb via seo.
+
+    Spend Jan ads 100, Feb seo 30 → CAC Jan ads 100/1, Feb seo 30/1.
+    """
+    new = spend_recipe.new_customers_from_table(
+        pd.DataFrame(
+            {
+                "customer": ["x", "y", "x"],
+                "date": ["2024-01-03", "2024-02-05", "2024-02-09"],
+                "channel": ["ads", "seo", "seo"],
+            }
+        )
+    )
+    assert new["channel"].tolist() == ["ads", "seo"]
+    spend = spend_recipe.prepare(
+        pd.DataFrame({"date": ["2024-01-10", "2024-02-10"], "channel": ["ads", "seo"], "amount": [100, 30]})
+    )
+    cac = spend_recipe.cac(spend, new_customers=new, per_channel=True)["value"]
+    assert cac[(pd.Timestamp("2024-01-01"), "ads")] == 100
+    assert cac[(pd.Timestamp("2024-02-01"), "seo")] == 30
+
+
 def test_big_spend_matches_duckdb() -> None:
     rng = np.random.default_rng(5)
     spend = pd.DataFrame(

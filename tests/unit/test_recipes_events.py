@@ -60,6 +60,20 @@ def test_dau_and_rolling_window_by_hand() -> None:
     assert sticky["value"].tolist() == pytest.approx([100, 50, 0, 50, 200 / 3])
 
 
+def test_calendar_periods_and_monthly_stickiness_by_hand() -> None:
+    """ISO week of 26 Feb (1–3 March): ann, bob = 2; week of 4 March: bob, ann, cyd = 3.
+
+    March (days 1–5 of the log): DAU 2, 1, 0, 1, 2 → mean 6/5 = 1.2; MAU 3 → 40 %.
+    """
+    log = EventLog.from_frame(tiny_log())
+    weeks = period_active_users(log, "week")
+    assert weeks.to_dict() == {pd.Timestamp("2024-02-26"): 2.0, pd.Timestamp("2024-03-04"): 3.0}
+    monthly = monthly_stickiness(log)
+    assert monthly["numerator"].iloc[0] == pytest.approx(1.2)
+    assert monthly["denominator"].iloc[0] == 3
+    assert monthly["value"].iloc[0] == pytest.approx(40)
+
+
 def test_event_filter_counts_only_qualifying_events() -> None:
     """Only 'buy' counts: ann on the 1st, cyd on the 5th."""
     log = EventLog.from_frame(tiny_log())
