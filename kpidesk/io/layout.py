@@ -330,7 +330,7 @@ def _profile_columns(head: list[list[Any]], start: int, stop: int, width: int, d
                 continue
             prof = profiles[c]
             prof.non_empty += 1
-            if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 6:
+            if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 6:
                 value = float(value)  # CSV whole numbers: years and Excel serial days count as periods
             if _is_date_like(value):
                 prof.dates += 1
