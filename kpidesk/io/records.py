@@ -274,7 +274,7 @@ def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: La
             if TOTAL_RE.match(text):
                 is_total[where] = True
                 continue
-            if text.strip().isdigit():
+            if text.strip().isascii() and text.strip().isdigit():
                 # A whole number written as text (CSV): a year, or an Excel serial day.
                 number = int(text.strip())
                 if 1900 <= number <= 2100:
