@@ -32,8 +32,12 @@ class NavigatorModel(QStandardItemModel):
         self.setHorizontalHeaderLabels([self.tr("Products and KPIs")])
 
     def rebuild(self, products: list[tuple[int, str]], tiles: list[TileData], group_by: str = "category") -> None:
-        self.clear()
-        self.setHorizontalHeaderLabels([self.tr("Products and KPIs")])
+        """Fill an empty model (the navigator builds a new model per reload and swaps it into
+        the filter proxy: one clean reset instead of a storm of row signals)."""
+        self.removeRows(0, self.rowCount())
+        self._fill(products, tiles, group_by)
+
+    def _fill(self, products: list[tuple[int, str]], tiles: list[TileData], group_by: str) -> None:
         by_product: dict[int, list[TileData]] = defaultdict(list)
         for tile in tiles:
             by_product[tile.product_id].append(tile)

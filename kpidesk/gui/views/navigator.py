@@ -52,7 +52,11 @@ class Navigator(QWidget):
     def set_data(self, data: DashboardData) -> None:
         self._data = data
         current = self.current_kpi()
-        self.model.rebuild(data.products, data.tiles, self.group_by.currentData())
+        model = NavigatorModel(self)
+        model.rebuild(data.products, data.tiles, self.group_by.currentData())
+        old, self.model = self.model, model
+        self.proxy.setSourceModel(model)
+        old.deleteLater()
         self.tree.expandAll()
         if current is not None:
             self.select_kpi(current, emit=False)
