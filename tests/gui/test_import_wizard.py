@@ -156,6 +156,9 @@ def test_whole_wizard_on_a_two_sheet_tracker(qtbot, workspace, runner, tracker, 
     assert series(workspace, "sign_ups") == {"2024-01": 100.0, "2024-02": 120.0, "2024-03": 130.0}
     assert series(workspace, "churn_rate") == {"2024-01": 5.0, "2024-02": 4.5}
     assert "1 changed" in wizard.summary_page.text.text()
+    assert {k: v.text() for k, v in wizard.summary_page.figures.items()} == \
+        {"inserted": "6", "updated": "1", "unchanged": "0", "rejected": "1"}
+    assert "row 6, column D: 'abc' is not a number" in wizard.summary_page.details.text()
     assert changes and changes[0].touches("measurement")
     assert not any(k.key == "mystery_metric" for k in workspace.kpis.list())
 

@@ -177,6 +177,7 @@ class GoalDialog(QDialog):
         self._timer.setInterval(CHECK_DELAY_MS)
         self._timer.timeout.connect(self.run_check)
         self._connect_edits()
+        self.baseline_date.setEnabled(bool(self.baseline_edit.text().strip()))
         self._update_target_widgets()
         self.run_check()
 
@@ -281,6 +282,7 @@ class GoalDialog(QDialog):
         self.confidence_spin = QSpinBox()
         self.confidence_spin.setRange(0, 10)
         self.confidence_spin.setSpecialValueText(self.tr("not set"))
+        self.confidence_spin.setMaximumWidth(120)
         self.confidence_spin.setToolTip(self.tr("How confident the team is, 1 (not at all) to 10 (certain)"))
         form.addRow(self.tr("&Confidence:"), self.confidence_spin)
 

@@ -824,15 +824,39 @@ class SummaryPage(WorkPage):
         self.text = QLabel("")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.figures: dict[str, QLabel] = {}
+        figures = QHBoxLayout()
+        for key, caption in (("inserted", self.tr("new values")), ("updated", self.tr("changed")),
+                             ("unchanged", self.tr("unchanged")), ("rejected", self.tr("rejected"))):
+            number = QLabel("0")
+            font = number.font()
+            font.setPointSizeF(font.pointSizeF() * 2.2)
+            font.setBold(True)
+            number.setFont(font)
+            box = QVBoxLayout()
+            box.addWidget(number)
+            box.addWidget(QLabel(caption))
+            figures.addLayout(box)
+            figures.addSpacing(36)
+            self.figures[key] = number
+        figures.addStretch(1)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
         self.undo_button = QPushButton(self.tr("&Undo this import"))
-        self.undo_button.setToolTip(
-            self.tr("Roll the import back exactly: new values removed, replaced values restored")
-        )
+        self.undo_button.setToolTip(self.tr("Roll the import back exactly: new values removed, replaced values "
+                                            "restored"))
         self.undo_button.clicked.connect(self.undo)
+        hint = QLabel(self.tr("You can also roll it back later on the Data page."))
+        hint.setObjectName("muted")
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addSpacing(12)
+        layout.addLayout(figures)
+        layout.addSpacing(12)
+        layout.addWidget(self.details)
         row = QHBoxLayout()
         row.addWidget(self.undo_button)
+        row.addWidget(hint)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addStretch(1)
@@ -841,9 +865,23 @@ class SummaryPage(WorkPage):
         self.undone = False
 
     def initializePage(self) -> None:
-        result = self.wiz.result
+        result, plan = self.wiz.result, self.wiz.plan
         self.undone = False
         self.text.setText(result.message)
+        for key, label in self.figures.items():
+            label.setText(f"{getattr(result, key):,}")
+        lines = []
+        if plan.new_kpis:
+            lines.append(self.tr("New KPIs: {0}.").format(", ".join(k.name for k in plan.new_kpis)))
+        if plan.new_products:
+            lines.append(self.tr("New products: {0}.").format(", ".join(plan.new_products)))
+        if plan.rejected:
+            shown = [r.sentence() for r in plan.rejected[:5]]
+            more = len(plan.rejected) - len(shown)
+            lines.append(self.tr("Not imported: {0}").format("; ".join(shown))
+                         + (self.tr(" … and {0} more.").format(more) if more else "."))
+        self.details.setText("\n".join(lines))
+        self.details.setVisible(bool(lines))
         self.undo_button.setEnabled(result.batch_id is not None)
         self.show_message("")
 
