@@ -89,10 +89,12 @@ class BackupService:
         return dt.datetime.fromtimestamp(max(stamps))
 
     def edited_since_last_backup(self) -> bool:
+        """True when the file or its WAL changed after the newest backup was written (file times,
+        so an injected clock does not matter; a checkpoint may count as an edit, never the reverse)."""
         backups = self.list()
         if not backups:
             return True
-        return self.last_edit_time() > backups[0].created + dt.timedelta(seconds=1)
+        return self.last_edit_time() > dt.datetime.fromtimestamp(backups[0].path.stat().st_mtime)
 
     def maybe_backup_hourly(self, progress: Progress | None = None) -> BackupInfo | None:
         """Back up when the workspace was edited and ``hourly_minutes`` have passed since the
