@@ -84,11 +84,12 @@ def worker(name: str, directory: Path, repeat: int) -> dict[str, object]:
         baseline = _rss_mb()
         for _ in range(repeat):
             t0 = time.perf_counter()
-            pairs = frame.select(pl.col("user"), pl.col("timestamp").dt.date().alias("day")).unique()
+            # integer day numbers throughout: polars' fastest path (no Date objects)
+            pairs = frame.select(pl.col("user"), pl.col("timestamp").dt.epoch("d").alias("day")).unique()
             dau = pairs.group_by("day").agg(pl.len().alias("dau"))
             # sorted by (user, day), the next row's day is the user's next active
             # day when the next row has the same user (cheaper than a window .over)
-            ahead = pl.col("day") + pl.duration(days=30)
+            ahead = pl.col("day") + 30
             covered = pairs.sort(["user", "day"]).with_columns(
                 pl.when(pl.col("user").shift(-1) == pl.col("user"))
                 .then(pl.min_horizontal(ahead, pl.col("day").shift(-1)))
@@ -98,7 +99,7 @@ def worker(name: str, directory: Path, repeat: int) -> dict[str, object]:
             plus = covered.group_by("day").agg(pl.len().alias("plus"))
             minus = covered.group_by("end").agg(pl.len().alias("minus")).rename({"end": "day"})
             first, last = pairs["day"].min(), pairs["day"].max()
-            calendar = pl.DataFrame({"day": pl.date_range(first, last, "1d", eager=True)})
+            calendar = pl.DataFrame({"day": pl.int_range(first, last + 1, eager=True, dtype=pl.Int64)})
             result = (
                 calendar.join(plus, on="day", how="left")
                 .join(minus, on="day", how="left")
