@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -76,12 +76,23 @@ AUTO = ""
 PAGE_FILE, PAGE_SHEETS, PAGE_LAYOUT, PAGE_MAPPING, PAGE_PREVIEW, PAGE_SUMMARY = range(6)
 
 
-def fit_columns(view: QTableView, limit: int = 260) -> None:
-    """Columns as wide as their contents (visible rows), but none wider than ``limit``."""
-    view.resizeColumnsToContents()
-    for column in range(view.model().columnCount()):
-        if view.columnWidth(column) > limit:
-            view.setColumnWidth(column, limit)
+def fit_columns(view: QTableView, limit: int = 260, rows: int = 60) -> None:
+    """Columns as wide as the text of their first ``rows`` cells, but none wider than ``limit``.
+
+    Measured from the model rather than with ``resizeColumnsToContents``, which
+    only looks at rows inside the viewport and so sees none before the page shows.
+    """
+    model = view.model()
+    bold = view.font()
+    bold.setBold(True)
+    metrics = QFontMetrics(bold)  # bold is the wider: header rows are bold
+    for column in range(model.columnCount()):
+        widest = metrics.horizontalAdvance(str(model.headerData(column, Qt.Orientation.Horizontal) or ""))
+        for row in range(min(rows, model.rowCount())):
+            text = model.index(row, column).data()
+            if text:
+                widest = max(widest, metrics.horizontalAdvance(str(text)))
+        view.setColumnWidth(column, max(48, min(limit, widest + 18)))
 
 
 def _table(model: Any, name: str) -> QTableView:
@@ -496,6 +507,7 @@ class LayoutPage(WorkPage):
             skipped=dict(layout.skipped_rows),
             value_cols=value_cols,
         )
+        fit_columns(self.grid)
         unknown = layout.kind not in ("long", "wide", "rows")
         self.show_message(
             self.tr("The layout of this sheet was not recognised ({0}); choose one above.").format(
