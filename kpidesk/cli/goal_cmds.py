@@ -120,10 +120,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("kpi")
     a.add_argument("--product")
     a.set_defaults(handler=cmd_target_list)
-    a = tsub.add_parser("import", help="targets from a CSV with 'period' and 'target' columns")
+    a = tsub.add_parser("import", help="targets from a spreadsheet or CSV with 'period' and 'target' columns")
     a.add_argument("kpi")
     a.add_argument("file")
     a.add_argument("--product")
+    a.add_argument("--sheet", help="sheet name (default: the first)")
     a.set_defaults(handler=cmd_target_import)
     a = tsub.add_parser("rag", help="green / amber thresholds (read by the KPI's direction)")
     a.add_argument("kpi")
@@ -350,7 +351,7 @@ def cmd_target_import(args: Any) -> int:
 
     with open_workspace(args) as ws:
         kpi = ws.kpis.resolve(args.kpi, args.product)
-        print(TargetService(ws.db).import_csv(kpi.id, args.file).message)
+        print(TargetService(ws.db).import_file(kpi.id, args.file, sheet=args.sheet).message)
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from pathlib import Path
@@ -89,39 +88,63 @@ class TargetService:
             session.commit()
         return Changes.of("target", kpi_ids={kpi_id}, message=f"Removed {len(rows)} target(s).")
 
-    def import_csv(self, kpi_id: int, path: str | Path) -> Changes:
-        """Targets from a CSV file with a header row: a ``period`` (or ``date``) column and a
-        ``target`` (or ``value``) column. Any bad row refuses the file, naming the row."""
+    def import_file(self, kpi_id: int, path: str | Path, *, sheet: str | None = None) -> Changes:
+        """Targets from a spreadsheet or CSV (read by the sandboxed ``kpidesk.io`` reader).
+
+        The header row (one of the first ten) has a ``period`` (or ``date`` /
+        ``month``) column and a ``target`` (or ``value``) column; each row below
+        is one period. Cells formatted as percent (0.12 shown as 12 %) become
+        percentage points for percent KPIs. Any bad row refuses the whole file,
+        naming file, sheet, row and column; nothing is written.
+        """
+        from kpidesk.io.grid import column_letter
+        from kpidesk.io.reader import read_workbook
+
+        kpi = self._kpi(kpi_id)
         file = Path(path)
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ValidationError(f"{file}: cannot be read ({exc.strerror}).") from None
-        reader = csv.DictReader(text.splitlines())
-        headers = {h.strip().casefold(): h for h in (reader.fieldnames or [])}
-        period_col = headers.get("period") or headers.get("date")
-        value_col = headers.get("target") or headers.get("value")
-        if period_col is None or value_col is None:
-            raise ValidationError(f"{file}: the header needs a 'period' (or 'date') and a 'target' (or 'value') "
-                                  f"column; it has {', '.join(reader.fieldnames or []) or 'none'}.")
+        book = read_workbook(file)
+        if not book.sheets:
+            raise ValidationError(f"{file.name}: the file has no sheet to read targets from.")
+        grid = book.sheet(sheet) if sheet else book.sheets[0]
+        where = file.name if book.format == "csv" else f"{file.name}, sheet {grid.name}"
+        header = period_col = value_col = None
+        for row in range(min(10, grid.n_rows)):
+            labels = [str(v).strip().casefold() if v is not None else "" for v in grid.row_values(row)]
+            period_col = next((c for c, t in enumerate(labels) if t in ("period", "date", "month")), None)
+            value_col = next((c for c, t in enumerate(labels) if t in ("target", "value")), None)
+            if period_col is not None and value_col is not None:
+                header = row
+                break
+        if header is None or period_col is None or value_col is None:
+            raise ValidationError(f"{where}: no header row with a 'period' (or 'date') and a 'target' "
+                                  "(or 'value') column in the first ten rows.")
+        percent = kpi.unit == "percent"
         schedule: TargetSchedule = {}
-        for number, record in enumerate(reader, start=2):
-            raw_day, raw_value = (record.get(period_col) or "").strip(), (record.get(value_col) or "").strip()
-            if not raw_day and not raw_value:
+        for row in range(header + 1, grid.n_rows):
+            raw_day, raw_value = grid.cell(row, period_col), grid.cell(row, value_col)
+            if raw_day in (None, "") and raw_value in (None, ""):
                 continue
+            place = f"{where}, row {row + 1}, column {column_letter(period_col)}"
             try:
-                day = parse_date(raw_day)
+                day = raw_day.date() if isinstance(raw_day, dt.datetime) else parse_date(str(raw_day).strip())
             except ValueError:
-                raise ValidationError(f"{file}, row {number}, column {period_col}: '{raw_day}' is not a date "
-                                      "(use YYYY-MM-DD or YYYY-MM).") from None
+                raise ValidationError(f"{place}: '{raw_day}' is not a date (use YYYY-MM-DD or YYYY-MM).") from None
+            place = f"{where}, row {row + 1}, column {column_letter(value_col)}"
             try:
-                schedule[day] = float(raw_value.replace(",", ""))
+                number = (float(raw_value) if isinstance(raw_value, int | float)
+                          else float(str(raw_value).strip().replace(",", "")))
             except ValueError:
-                raise ValidationError(f"{file}, row {number}, column {value_col}: '{raw_value}' is not a number."
-                                      ) from None
+                raise ValidationError(f"{place}: '{raw_value}' is not a number.") from None
+            if percent and (row, value_col) in grid.percent_cells:
+                number *= 100  # 12 % stored in the cell as 0.12 → 12 points
+            schedule[day] = _finite(number, place)
         if not schedule:
-            raise ValidationError(f"{file}: no targets found below the header.")
+            raise ValidationError(f"{where}: no targets found below the header.")
         return self.set_many(kpi_id, schedule, note=f"imported from {file.name}")
+
+    def import_csv(self, kpi_id: int, path: str | Path) -> Changes:
+        """Targets from a CSV file (see :meth:`import_file`)."""
+        return self.import_file(kpi_id, path)
 
     # -- RAG thresholds ---------------------------------------------------------
     def set_thresholds(self, kpi_id: int, green: float, amber: float, *, green_high: float | None = None,

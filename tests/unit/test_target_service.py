@@ -9,7 +9,7 @@ import pytest
 
 from kpidesk.domain.enums import Direction
 from kpidesk.domain.goals import Rag
-from kpidesk.errors import ValidationError
+from kpidesk.errors import KpideskError, ValidationError
 from kpidesk.services.target_service import TargetService
 
 D = dt.date
@@ -49,14 +49,42 @@ def test_import_csv(workspace, product_with_kpis, tmp_path: Path) -> None:  # ty
     assert TargetService(workspace.db).schedule(kpi.id) == {D(2026, 1, 1): 10000, D(2026, 2, 1): 11000}
     bad = tmp_path / "bad.csv"
     bad.write_text("period,target\n2026-03,12000\nMarch,13000\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match=r"bad.csv, row 3, column period: 'March' is not a date"):
+    with pytest.raises(ValidationError, match=r"bad.csv, row 3, column A: 'March' is not a date"):
         TargetService(workspace.db).import_csv(kpi.id, bad)
     wrong = tmp_path / "wrong.csv"
-    wrong.write_text("month,amount\n2026-03,1\n", encoding="utf-8")
-    with pytest.raises(ValidationError, match="needs a 'period'"):
+    wrong.write_text("when,amount\n2026-03,1\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="no header row with a 'period'"):
         TargetService(workspace.db).import_csv(kpi.id, wrong)
-    with pytest.raises(ValidationError, match="cannot be read"):
+    with pytest.raises(KpideskError, match="missing.csv"):
         TargetService(workspace.db).import_csv(kpi.id, tmp_path / "missing.csv")
+    # nothing from the refused files was written
+    assert TargetService(workspace.db).schedule(kpi.id) == {D(2026, 1, 1): 10000, D(2026, 2, 1): 11000}
+
+
+def test_import_xlsx_with_dates_titles_and_percent_cells(workspace, product_with_kpis, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    churn = product_with_kpis[1]["churn_rate"]  # percent KPI, stored in points
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Plan 2026"
+    sheet.append(["Churn plan (board deck)"])
+    sheet.append([])
+    sheet.append(["Month", "Target", "Comment"])
+    sheet.append([dt.datetime(2026, 1, 1), 0.05, "from finance"])
+    sheet.append([dt.datetime(2026, 2, 1), 0.045, ""])
+    sheet.append(["2026-03", 4.2, "typed as points"])
+    sheet["B4"].number_format = "0.0%"
+    sheet["B5"].number_format = "0.0%"
+    path = tmp_path / "plan.xlsx"
+    book.save(path)
+    TargetService(workspace.db).import_file(churn.id, path)
+    schedule = TargetService(workspace.db).schedule(churn.id)
+    assert schedule == pytest.approx({D(2026, 1, 1): 5.0, D(2026, 2, 1): 4.5, D(2026, 3, 1): 4.2})
+    sheet.append([dt.datetime(2026, 4, 1), "n/a"])
+    book.save(path)
+    with pytest.raises(ValidationError, match=r"plan.xlsx, sheet Plan 2026, row 7, column B: 'n/a' is not a number"):
+        TargetService(workspace.db).import_file(churn.id, path)
 
 
 def test_thresholds_are_effective_dated_and_validated(workspace, product_with_kpis) -> None:  # type: ignore[no-untyped-def]
