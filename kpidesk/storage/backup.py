@@ -259,7 +259,8 @@ def _unique_dest(backup_dir: Path, stem: str, reason: str, when: dt.datetime) ->
 
 def make_backup(source: Path, backup_dir: Path, *, reason: str = "manual", progress: Progress | None = None,
                 conn: sqlite3.Connection | None = None, now: dt.datetime | None = None,
-                settings: SafetySettings | None = None, thin_after: bool = True) -> BackupInfo:
+                settings: SafetySettings | None = None, thin_after: bool = True,
+                pages_per_step: int = PAGES_PER_STEP) -> BackupInfo:
     """Back up the database at ``source`` (read through ``conn`` when given) and thin old backups."""
     source = Path(source).resolve()
     reason = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "manual"
@@ -270,7 +271,7 @@ def make_backup(source: Path, backup_dir: Path, *, reason: str = "manual", progr
         raise (write_failure(exc, "The backup", unchanged="your workspace is unchanged") or exc) from exc
     _remove_stale_parts(backup_dir)
     backup_id, dest = _unique_dest(backup_dir, _stem(source), reason, when)
-    online_backup(conn if conn is not None else source, dest, progress=progress)
+    online_backup(conn if conn is not None else source, dest, progress=progress, pages_per_step=pages_per_step)
     check = sqlite3.connect(f"file:{dest.as_posix()}?mode=ro", uri=True)
     try:
         found = counts(check)
