@@ -68,6 +68,30 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     return Column(numbers, codes, texts, dates, others)
 
 
+def build_text_column(texts: np.ndarray) -> Column:
+    """A column whose cells are all strings ("" = empty), dictionary-coded by pandas in C.
+
+    Used for large text files split by pandas (which is then loaded anyway).
+    """
+    import pandas as pd
+
+    n = len(texts)
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    values = list(uniques)
+    if "" in values:
+        # "" is an empty cell, not a text: drop it from the dictionary and renumber.
+        empty = values.index("")
+        codes = np.where(codes == empty, -1, np.where(codes > empty, codes - 1, codes))
+        values.pop(empty)
+    return Column(
+        np.full(n, np.nan),
+        codes.astype(np.int32),
+        values,
+        np.full(n, np.datetime64("NaT"), dtype="datetime64[s]"),
+        {},
+    )
+
+
 def build_columns(rows: list[list[Any]], n_cols: int | None = None) -> list[Column]:
     """Columns from a list of rows; ragged rows are padded with empty cells."""
     if not rows:

@@ -17,8 +17,14 @@ class FileProblem(KpideskError):
     ``"unreadable"``, ``"no_sheet"``); ``problem`` is the sentence without the file.
     """
 
-    def __init__(self, path: str | os.PathLike[str], problem: str, *, kind: str = "unreadable",
-                 details: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        problem: str,
+        *,
+        kind: str = "unreadable",
+        details: str | None = None,
+    ) -> None:
         self.path = os.fspath(path)
         self.problem = problem
         self.kind = kind

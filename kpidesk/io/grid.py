@@ -195,5 +195,7 @@ class Workbook:
         from kpidesk.io.errors import FileProblem
 
         raise FileProblem(
-            self.path, f"there is no sheet called {name!r} (sheets: {', '.join(self.sheet_names)}).", kind="no_sheet"
+            self.path,
+            f"there is no sheet called {name!r} (sheets: {', '.join(self.sheet_names)}).",
+            kind="no_sheet",
         )

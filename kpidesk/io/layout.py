@@ -38,8 +38,21 @@ TOTAL_RE = re.compile(
     r"fy\s+total|all)\b",
     re.IGNORECASE,
 )
-_PERIOD_WORDS = ("period", "date", "month", "week", "quarter", "year", "day", "time", "as of", "fecha", "datum",
-                 "mois", "monat")
+_PERIOD_WORDS = (
+    "period",
+    "date",
+    "month",
+    "week",
+    "quarter",
+    "year",
+    "day",
+    "time",
+    "as of",
+    "fecha",
+    "datum",
+    "mois",
+    "monat",
+)
 _KPI_WORDS = ("kpi", "metric", "measure", "indicator", "kennzahl", "series", "variable", "name", "item")
 _VALUE_WORDS = ("value", "amount", "actual", "result", "number", "figure", "wert", "valeur", "count", "score")
 _SEGMENT_WORDS = ("segment", "channel", "region", "country", "plan", "tier", "cohort", "market", "source")
@@ -93,10 +106,14 @@ class Layout:
 
     def describe(self) -> str:
         """One paragraph for the preview: kind, header row, columns used."""
-        parts = [f"Sheet {self.sheet!r}: {self.kind} layout, header on row {self.header_row + 1} ({self.reason})"]
+        parts = [
+            f"Sheet {self.sheet!r}: {self.kind} layout, header on row {self.header_row + 1} ({self.reason})"
+        ]
         if self.kind == LONG:
-            parts.append(f"period in {_letter(self.period_col)}, KPI in {_letter(self.kpi_col)}, "
-                         f"value in {_letter(self.value_col)}")
+            parts.append(
+                f"period in {_letter(self.period_col)}, KPI in {_letter(self.kpi_col)}, "
+                f"value in {_letter(self.value_col)}"
+            )
         elif self.kind == WIDE:
             parts.append(f"period in {_letter(self.period_col)}, {len(self.kpi_cols)} KPI column(s)")
         elif self.kind == ROWS:
@@ -183,10 +200,20 @@ def detect_layout(sheet: SheetGrid, override: LayoutOverride | None = None) -> L
     header_row = override.header_row if override.header_row is not None else _find_header(head, decimal)
     headers = _header_labels(sheet, head, header_row)
     year_hint = override.year if override.year is not None else _year_hint(sheet, head, header_row)
-    layout = Layout(UNKNOWN, sheet.name, header_row=header_row, data_start=header_row + 1,
-                    data_stop=sheet.n_rows, headers=headers, year_hint=year_hint, decimal=decimal,
-                    frequency=override.frequency)
-    layout.data_stop = _find_data_stop(sheet, head, header_row) if override.data_stop is None else override.data_stop
+    layout = Layout(
+        UNKNOWN,
+        sheet.name,
+        header_row=header_row,
+        data_start=header_row + 1,
+        data_stop=sheet.n_rows,
+        headers=headers,
+        year_hint=year_hint,
+        decimal=decimal,
+        frequency=override.frequency,
+    )
+    layout.data_stop = (
+        _find_data_stop(sheet, head, header_row) if override.data_stop is None else override.data_stop
+    )
     column_years = _column_years(sheet, header_row)
     period_cols = _period_header_cols(headers, year_hint, column_years)
     profile = _profile_columns(head, header_row + 1, layout.data_stop, len(headers), decimal)
@@ -290,8 +317,9 @@ def _year_hint(sheet: SheetGrid, head: list[list[Any]], header_row: int) -> int 
     return find_year(sheet.name)
 
 
-def _period_header_cols(headers: list[str], year_hint: int | None,
-                        column_years: dict[int, int]) -> dict[int, ParsedPeriod | PeriodProblem | str]:
+def _period_header_cols(
+    headers: list[str], year_hint: int | None, column_years: dict[int, int]
+) -> dict[int, ParsedPeriod | PeriodProblem | str]:
     """Header cells that name a period. Target/plan columns map to a skip reason (str)."""
     found: dict[int, ParsedPeriod | PeriodProblem | str] = {}
     for c, label in enumerate(headers):
@@ -319,9 +347,11 @@ class _ColumnProfile:
     serials: int = 0
 
 
-def _profile_columns(head: list[list[Any]], start: int, stop: int, width: int, decimal: str) -> list[_ColumnProfile]:
+def _profile_columns(
+    head: list[list[Any]], start: int, stop: int, width: int, decimal: str
+) -> list[_ColumnProfile]:
     profiles = [_ColumnProfile() for _ in range(width)]
-    for row in head[start:min(stop, len(head))]:
+    for row in head[start : min(stop, len(head))]:
         first_text = next((v for v in row if _is_text(v)), None)
         if first_text is not None and TOTAL_RE.match(first_text):
             continue  # a Total/Average row says nothing about the column types
@@ -330,7 +360,12 @@ def _profile_columns(head: list[list[Any]], start: int, stop: int, width: int, d
                 continue
             prof = profiles[c]
             prof.non_empty += 1
-            if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 6:
+            if (
+                isinstance(value, str)
+                and value.strip().isascii()
+                and value.strip().isdigit()
+                and len(value.strip()) <= 6
+            ):
                 value = float(value)  # CSV whole numbers: years and Excel serial days count as periods
             if _is_date_like(value):
                 prof.dates += 1
@@ -381,41 +416,59 @@ def _period_column(headers: list[str], profile: list[_ColumnProfile], exclude: s
     return best
 
 
-def _choose_kind(layout: Layout, headers: list[str], profile: list[_ColumnProfile],
-                 period_cols: dict[int, Any]) -> str:
+def _choose_kind(
+    layout: Layout, headers: list[str], profile: list[_ColumnProfile], period_cols: dict[int, Any]
+) -> str:
     optional = {c for c in (layout.segment_col, layout.product_col, layout.note_col) if c is not None}
     real_period_cols = [c for c, p in period_cols.items() if not isinstance(p, str)]
     period_col = _period_column(headers, profile, optional)
     if len(real_period_cols) >= 2 or (real_period_cols and period_col is None):
         layout.confidence = min(1.0, 0.5 + 0.1 * len(real_period_cols))
-        layout.reason = f"{len(real_period_cols)} column header(s) are periods ({headers[real_period_cols[0]]}, …)"
+        layout.reason = (
+            f"{len(real_period_cols)} column header(s) are periods ({headers[real_period_cols[0]]}, …)"
+        )
         return ROWS
     if period_col is None:
         layout.reason = "no column of dates or periods was found, and no header names a period"
         layout.confidence = 0.0
         return UNKNOWN
-    numeric = [c for c, p in enumerate(profile)
-               if c != period_col and c not in optional and p.non_empty and p.numbers >= 0.6 * p.non_empty]
-    texts = [c for c, p in enumerate(profile)
-             if c != period_col and c not in optional and p.non_empty and p.texts >= 0.6 * p.non_empty]
+    numeric = [
+        c
+        for c, p in enumerate(profile)
+        if c != period_col and c not in optional and p.non_empty and p.numbers >= 0.6 * p.non_empty
+    ]
+    texts = [
+        c
+        for c, p in enumerate(profile)
+        if c != period_col and c not in optional and p.non_empty and p.texts >= 0.6 * p.non_empty
+    ]
     kpi_named = [c for c in texts if _has_word(headers[c], _KPI_WORDS)]
     value_named = [c for c in numeric if _has_word(headers[c], _VALUE_WORDS)]
     if kpi_named or (texts and len(numeric) == 1):
-        layout.reason = (f"column {column_letter(period_col)} holds periods, "
-                         f"{column_letter((kpi_named or texts)[0])} KPI names and "
-                         f"{column_letter((value_named or numeric or [period_col])[0])} values")
+        layout.reason = (
+            f"column {column_letter(period_col)} holds periods, "
+            f"{column_letter((kpi_named or texts)[0])} KPI names and "
+            f"{column_letter((value_named or numeric or [period_col])[0])} values"
+        )
         layout.confidence = 0.9 if kpi_named and value_named else 0.7
         return LONG
     if numeric:
-        layout.reason = f"column {column_letter(period_col)} holds periods and {len(numeric)} column(s) hold numbers"
+        layout.reason = (
+            f"column {column_letter(period_col)} holds periods and {len(numeric)} column(s) hold numbers"
+        )
         layout.confidence = 0.85 if _has_word(headers[period_col], _PERIOD_WORDS) else 0.7
         return WIDE
     layout.reason = f"column {column_letter(period_col)} holds periods but no column holds numbers"
     return UNKNOWN
 
 
-def _fill_rows(layout: Layout, headers: list[str], profile: list[_ColumnProfile],
-               period_cols: dict[int, Any], override: LayoutOverride) -> None:
+def _fill_rows(
+    layout: Layout,
+    headers: list[str],
+    profile: list[_ColumnProfile],
+    period_cols: dict[int, Any],
+    override: LayoutOverride,
+) -> None:
     for c, parsed in period_cols.items():
         if isinstance(parsed, str):
             layout.skipped_cols.append((c, parsed))
@@ -424,7 +477,9 @@ def _fill_rows(layout: Layout, headers: list[str], profile: list[_ColumnProfile]
     first_period = min(layout.period_cols, default=len(headers))
     optional = {layout.segment_col, layout.product_col, layout.note_col}
     candidates = [c for c in range(first_period) if profile[c].texts > 0 and c not in optional]
-    layout.label_col = override.label_col if override.label_col is not None else (candidates[0] if candidates else 0)
+    layout.label_col = (
+        override.label_col if override.label_col is not None else (candidates[0] if candidates else 0)
+    )
     for c, label in enumerate(headers):
         if c == layout.label_col or c in layout.period_cols or c in optional or not label:
             continue
@@ -433,17 +488,25 @@ def _fill_rows(layout: Layout, headers: list[str], profile: list[_ColumnProfile]
         layout.skipped_cols.append((c, f"“{label}” is not a period"))
     problems = [p for p in layout.period_cols.values() if isinstance(p, PeriodProblem)]
     if problems:
-        layout.notes.append(f"{len(problems)} period header(s) such as “{headers[min(c for c, p in layout.period_cols.items() if isinstance(p, PeriodProblem))]}” "
-                            "have no year and none was found in the title or sheet name; choose the year.")
+        layout.notes.append(
+            f"{len(problems)} period header(s) such as “{headers[min(c for c, p in layout.period_cols.items() if isinstance(p, PeriodProblem))]}” "
+            "have no year and none was found in the title or sheet name; choose the year."
+        )
         layout.confidence = min(layout.confidence or 0.6, 0.6)
 
 
-def _fill_long(layout: Layout, headers: list[str], profile: list[_ColumnProfile], override: LayoutOverride) -> None:
+def _fill_long(
+    layout: Layout, headers: list[str], profile: list[_ColumnProfile], override: LayoutOverride
+) -> None:
     optional = {c for c in (layout.segment_col, layout.product_col, layout.note_col) if c is not None}
     layout.period_col = _period_column(headers, profile, optional)
     taken = optional | {layout.period_col}
-    texts = [c for c, p in enumerate(profile) if c not in taken and p.non_empty and p.texts >= 0.6 * p.non_empty]
-    numeric = [c for c, p in enumerate(profile) if c not in taken and p.non_empty and p.numbers >= 0.6 * p.non_empty]
+    texts = [
+        c for c, p in enumerate(profile) if c not in taken and p.non_empty and p.texts >= 0.6 * p.non_empty
+    ]
+    numeric = [
+        c for c, p in enumerate(profile) if c not in taken and p.non_empty and p.numbers >= 0.6 * p.non_empty
+    ]
     kpi_named = [c for c in texts if _has_word(headers[c], _KPI_WORDS)]
     value_named = [c for c in numeric if _has_word(headers[c], _VALUE_WORDS)]
     layout.kpi_col = (kpi_named or texts or [None])[0]
@@ -451,7 +514,9 @@ def _fill_long(layout: Layout, headers: list[str], profile: list[_ColumnProfile]
     del override
 
 
-def _fill_wide(layout: Layout, headers: list[str], profile: list[_ColumnProfile], groups: dict[int, str]) -> None:
+def _fill_wide(
+    layout: Layout, headers: list[str], profile: list[_ColumnProfile], groups: dict[int, str]
+) -> None:
     """KPI columns of a wide sheet. Under a merged group header ("Revenue" over "EU | US"),
     sub-labels that repeat across groups are segments of the group's KPI; otherwise the
     group and sub-label are joined ("Revenue EU")."""
@@ -489,8 +554,12 @@ def _apply_column_overrides(layout: Layout, override: LayoutOverride) -> None:
         if value is not None:
             setattr(layout, name, value)
     if override.kpi_cols is not None:
-        layout.kpi_cols = {c: layout.headers[c] if c < len(layout.headers) and layout.headers[c]
-                           else f"Column {column_letter(c)}" for c in override.kpi_cols}
+        layout.kpi_cols = {
+            c: layout.headers[c]
+            if c < len(layout.headers) and layout.headers[c]
+            else f"Column {column_letter(c)}"
+            for c in override.kpi_cols
+        }
 
 
 def _find_data_stop(sheet: SheetGrid, head: list[list[Any]], header_row: int) -> int:
@@ -505,7 +574,13 @@ def _find_data_stop(sheet: SheetGrid, head: list[list[Any]], header_row: int) ->
             if seen_data and blank_run >= 2:
                 return r - blank_run + 1
             continue
-        if seen_data and blank_run >= 1 and len(filled) == 1 and _is_text(filled[0]) and not TOTAL_RE.match(filled[0]):
+        if (
+            seen_data
+            and blank_run >= 1
+            and len(filled) == 1
+            and _is_text(filled[0])
+            and not TOTAL_RE.match(filled[0])
+        ):
             return r - blank_run
         blank_run = 0
         seen_data = True
@@ -537,8 +612,13 @@ def _flag_rows(sheet: SheetGrid, layout: Layout) -> None:
     label_col = {ROWS: layout.label_col, LONG: layout.period_col, WIDE: layout.period_col}.get(layout.kind)
     if label_col is None:
         return
-    value_cols = (list(layout.period_cols) if layout.kind == ROWS else
-                  list(layout.kpi_cols) if layout.kind == WIDE else [layout.value_col])
+    value_cols = (
+        list(layout.period_cols)
+        if layout.kind == ROWS
+        else list(layout.kpi_cols)
+        if layout.kind == WIDE
+        else [layout.value_col]
+    )
     value_cols = [c for c in value_cols if c is not None]
     for r in range(layout.data_start, min(layout.data_stop, layout.data_start + 5000)):
         label = sheet.cell(r, label_col)
@@ -547,10 +627,18 @@ def _flag_rows(sheet: SheetGrid, layout: Layout) -> None:
         if isinstance(label, str) and TOTAL_RE.match(label):
             layout.skipped_rows.append((r, f"row {r + 1} is a totals/average row (“{label.strip()}”)"))
             continue
-        if layout.kind == ROWS and _is_text(label) and all(sheet.cell(r, c) in (None, "") for c in value_cols):
-            layout.skipped_rows.append((r, f"row {r + 1} is a section heading (“{label.strip()}”) with no values"))
+        if (
+            layout.kind == ROWS
+            and _is_text(label)
+            and all(sheet.cell(r, c) in (None, "") for c in value_cols)
+        ):
+            layout.skipped_rows.append(
+                (r, f"row {r + 1} is a section heading (“{label.strip()}”) with no values")
+            )
     if layout.skipped_rows:
-        layout.notes.append(f"{len(layout.skipped_rows)} row(s) skipped (totals, averages or section headings).")
+        layout.notes.append(
+            f"{len(layout.skipped_rows)} row(s) skipped (totals, averages or section headings)."
+        )
 
 
 def with_override(layout: Layout, **changes: Any) -> Layout:
@@ -558,4 +646,14 @@ def with_override(layout: Layout, **changes: Any) -> Layout:
     return replace(layout, **changes)
 
 
-__all__ = ["LONG", "ROWS", "UNKNOWN", "WIDE", "Layout", "LayoutOverride", "a1", "detect_layout", "with_override"]
+__all__ = [
+    "LONG",
+    "ROWS",
+    "UNKNOWN",
+    "WIDE",
+    "Layout",
+    "LayoutOverride",
+    "a1",
+    "detect_layout",
+    "with_override",
+]

@@ -203,14 +203,26 @@ def _openpyxl_detail(workbook: Workbook) -> None:
             book.close()
 
 
+#: Text files above this size are split by pandas' C parser (~10x faster than the csv module).
+PANDAS_CSV_MIN_CHARS = 1_000_000
+
+
 def _parse_text(request: ParseRequest) -> Workbook:
-    from kpidesk.io.columns import build_column
-    from kpidesk.io.text_files import TextProblem, decode, parse_rows, sniff_decimal, sniff_delimiter
+    from kpidesk.io.columns import build_columns
+    from kpidesk.io.text_files import (
+        TextProblem,
+        check_line_lengths,
+        decode,
+        parse_rows,
+        sniff_decimal,
+        sniff_delimiter,
+    )
 
     path = request.path
     with open(path, "rb") as handle:
         data = handle.read()
     try:
+        check_line_lengths(data, request.max_field_chars)
         decoded = decode(data)
         del data
         text = decoded.text
@@ -221,24 +233,25 @@ def _parse_text(request: ParseRequest) -> Workbook:
         delimiter = request.extra.get("delimiter") or sniff_delimiter(
             text, prefer_tab=path.lower().endswith((".tsv", ".tab"))
         )
-        rows = parse_rows(text, delimiter, max_field=request.max_field_chars, max_columns=request.max_columns)
+        columns = None
+        if len(text) >= PANDAS_CSV_MIN_CHARS:
+            columns, n_rows = _pandas_columns(text, delimiter, request)
+        if columns is None:
+            rows = parse_rows(
+                text, delimiter, max_field=request.max_field_chars, max_columns=request.max_columns
+            )
+            n_rows = len(rows)
+            n_cols = max((len(r) for r in rows), default=0)
+            _check_cells(path, n_rows, n_cols, request)
+            columns = build_columns(rows, n_cols)
+            del rows
     except TextProblem as exc:
         raise FileProblem(path, exc.problem, kind=exc.kind) from exc
     del text
-    decimal = request.extra.get("decimal") or sniff_decimal(rows[:500], delimiter)
-    n_cols = max((len(r) for r in rows), default=0)
-    if len(rows) * n_cols > request.max_cells:
-        raise FileProblem(
-            path,
-            f"it has {len(rows):,} rows × {n_cols:,} columns, more than the "
-            f"{request.max_cells:,} cells kpidesk reads.",
-            kind="too_many_cells",
-        )
-    if any(len(r) != n_cols for r in rows):
-        rows = [r + [""] * (n_cols - len(r)) for r in rows]
-    columns = [build_column(cells) for cells in zip(*rows, strict=True)] if rows else []
+    sample = [[c.value(r) or "" for c in columns] for r in range(min(n_rows, 500))]
+    decimal = request.extra.get("decimal") or sniff_decimal(sample, delimiter)
     name = os.path.splitext(os.path.basename(path))[0]
-    grid = SheetGrid(name=name, n_rows=len(rows), n_cols=n_cols, columns=columns, decimal=decimal)
+    grid = SheetGrid(name=name, n_rows=n_rows, n_cols=len(columns), columns=columns, decimal=decimal)
     workbook = Workbook(
         path=path,
         format="csv",
@@ -250,3 +263,50 @@ def _parse_text(request: ParseRequest) -> Workbook:
     if decoded.warning:
         workbook.warnings.append(decoded.warning)
     return workbook
+
+
+def _check_cells(path: str, n_rows: int, n_cols: int, request: ParseRequest) -> None:
+    if n_rows * n_cols > request.max_cells:
+        raise FileProblem(
+            path,
+            f"it has {n_rows:,} rows × {n_cols:,} columns, more than the {request.max_cells:,} cells kpidesk reads.",
+            kind="too_many_cells",
+        )
+
+
+def _pandas_columns(text: str, delimiter: str, request: ParseRequest) -> tuple[list | None, int]:
+    """Split a large text with pandas' C parser; (None, 0) when it cannot (ragged rows, odd quoting).
+
+    Every field stays text ("" when empty), exactly as the csv-module path
+    yields it, so both paths give the same grid.
+    """
+    import csv
+    import io
+
+    import pandas as pd
+
+    from kpidesk.io.columns import build_text_column
+
+    first_line = text[: text.find("\n") if "\n" in text else len(text)]
+    width = len(next(iter(csv.reader([first_line], delimiter=delimiter)), []))
+    if width > request.max_columns:
+        return None, 0  # the csv path reports the column count with its line number
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+            names=list(range(width)),
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None, 0
+    if len(frame.columns) != width:
+        return None, 0
+    _check_cells(request.path, len(frame), width, request)
+    columns = [build_text_column(frame[c].to_numpy(dtype=object)) for c in frame.columns]
+    return columns, len(frame)

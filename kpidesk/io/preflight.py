@@ -56,6 +56,9 @@ class Limits:
     max_cells: int = 20_000_000  # rows × columns of one sheet grid
     max_prolog_bytes: int = 1_000_000
     max_field_chars: int = 1_000_000  # one CSV field
+    #: text files with at most this many (estimated) fields are split in-process; see reader.py
+    inprocess_text_fields: int = 5_000_000
+    inprocess_text_bytes: int = 64_000_000
     memory_bytes: int = 3_000_000_000  # address-space cap of the child
     timeout_s: float = 120.0
 
@@ -68,6 +71,8 @@ class Preflight:
     format: str
     size: int
     warnings: list[str] = field(default_factory=list)
+    #: text files: an upper bound of their fields (delimiter-like bytes + newlines), counted with numpy
+    text_fields: int = 0
 
 
 def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Preflight:
@@ -113,6 +118,8 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
                     path, f"it is {what}, not a spreadsheet, despite its “{ext}” name.", kind="wrong_format"
                 )
         result.format = _check_text(path, ext, head)
+        if size <= limits.inprocess_text_bytes:
+            result.text_fields = _count_fields(path)
     if ext in WORKBOOK_EXTENSIONS and WORKBOOK_EXTENSIONS[ext] != result.format:
         result.warnings.append(
             f"The file is named “{ext}” but is really a {result.format} file; it was read as {result.format}."
@@ -151,6 +158,14 @@ def _check_text(path: str, ext: str, head: bytes) -> str:
     if _looks_binary(head):
         raise FileProblem(path, "it contains binary data, not text; is it really a CSV file?", kind="binary")
     return "csv"
+
+
+def _count_fields(path: str) -> int:
+    """Upper bound of the fields of a text file: bytes that can end a field (, ; tab | newline)."""
+    import numpy as np
+
+    counts = np.bincount(np.fromfile(path, dtype=np.uint8), minlength=256)
+    return int(counts[[ord(","), ord(";"), ord("\t"), ord("|"), ord("\n")]].sum()) + 1
 
 
 def _looks_binary(head: bytes) -> bool:

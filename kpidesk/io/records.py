@@ -43,15 +43,28 @@ from kpidesk.io.period_labels import (
     infer_date_frequency,
     parse_period,
 )
-from kpidesk.io.values import parse_number
+from kpidesk.io.values import parse_distinct_texts, parse_number
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
 RECORD_COLUMNS = [
-    "sheet", "row", "column", "kpi_label", "period_start", "frequency", "raw", "value",
-    "is_percent", "missing", "segment", "product", "note", "problem", "skip",
+    "sheet",
+    "row",
+    "column",
+    "kpi_label",
+    "period_start",
+    "frequency",
+    "raw",
+    "value",
+    "is_percent",
+    "missing",
+    "segment",
+    "product",
+    "note",
+    "problem",
+    "skip",
 ]
 
 
@@ -69,8 +82,12 @@ def to_records(sheet: SheetGrid, layout: Layout, path: str = "") -> pd.DataFrame
     elif layout.kind == ROWS:
         parts = _rows(sheet, layout, path)
     else:
-        raise FileProblem(path or sheet.name, f"the layout of sheet {sheet.name!r} was not recognised "
-                          f"({layout.reason}); choose long, wide or rows and the columns to use.", kind="layout")
+        raise FileProblem(
+            path or sheet.name,
+            f"the layout of sheet {sheet.name!r} was not recognised "
+            f"({layout.reason}); choose long, wide or rows and the columns to use.",
+            kind="layout",
+        )
     import pandas as pd
 
     parts = [p for p in parts if len(p)]
@@ -89,8 +106,11 @@ def to_records(sheet: SheetGrid, layout: Layout, path: str = "") -> pd.DataFrame
 def _require(layout: Layout, sheet: SheetGrid, path: str, **cols: int | None) -> None:
     for name, col in cols.items():
         if col is None or col >= sheet.n_cols:
-            raise FileProblem(path or sheet.name, f"sheet {sheet.name!r}: no {name} column was found; "
-                              f"choose which column holds the {name}.", kind="layout")
+            raise FileProblem(
+                path or sheet.name,
+                f"sheet {sheet.name!r}: no {name} column was found; choose which column holds the {name}.",
+                kind="layout",
+            )
     del layout
 
 
@@ -163,10 +183,7 @@ def parse_values(sheet: SheetGrid, col: int, rows: np.ndarray) -> dict[str, np.n
     codes = column.codes[rows]
     is_text = codes >= 0
     if is_text.any():
-        parsed = [parse_number(t, decimal=sheet.decimal) for t in column.texts]
-        u_value = np.array([np.nan if p.value is None else p.value for p in parsed], dtype=np.float64)
-        u_pct = np.array([p.is_percent for p in parsed], dtype=bool)
-        u_problem = np.array([p.problem if p.problem and not p.missing else "" for p in parsed], dtype=object)
+        u_value, u_pct, u_problem = parse_distinct_texts(column.texts, decimal=sheet.decimal)
         picked = codes[is_text]
         value[is_text] = u_value[picked]
         is_percent[is_text] = u_pct[picked]
@@ -174,12 +191,14 @@ def parse_values(sheet: SheetGrid, col: int, rows: np.ndarray) -> dict[str, np.n
     is_date = ~np.isnat(column.dates[rows])
     if is_date.any():
         problem[is_date] = "the cell holds a date, not a number"
-    for i, r in enumerate(rows.tolist()):
-        if r in column.others:
-            problem[i] = parse_number(column.others[r]).problem or "not a number"
-    if sheet.percent_cells:
-        pct = np.array([(r, col) in sheet.percent_cells for r in rows.tolist()], dtype=bool)
-        pct &= ~np.isnan(column.numbers[rows])
+    if column.others:
+        position = {r: i for i, r in enumerate(rows.tolist())}
+        for r, other in column.others.items():
+            if r in position:
+                problem[position[r]] = parse_number(other).problem or "not a number"
+    percent_rows = [r for r, c in sheet.percent_cells if c == col]
+    if percent_rows:
+        pct = np.isin(rows, percent_rows) & ~np.isnan(column.numbers[rows])
         value[pct] *= 100.0  # Excel keeps 12.5 % as 0.125; kpidesk stores points
         is_percent |= pct
     missing = np.isnan(value) & (problem == "")
@@ -229,14 +248,17 @@ def period_starts(days: np.ndarray, frequency: str) -> np.ndarray:
     return days
 
 
-def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: Layout) -> dict[str, np.ndarray]:
+def parse_period_column(
+    sheet: SheetGrid, col: int, rows: np.ndarray, layout: Layout
+) -> dict[str, np.ndarray]:
     """period_start (datetime64[D]) / frequency / problem / is_total arrays for a period column.
 
     Date cells and full-date texts are single days: their frequency is
     ``layout.frequency`` if set, else inferred from the spacing of the distinct
     days (``infer_date_frequency``), and each day moves to its period start.
     Period labels carry their own frequency. Whole numbers 1900-2100 are years;
-    20,000-80,000 are Excel serial days (1900 system; CSV files).
+    3,000-120,000 are Excel serial days (1900 system; CSV files). Each distinct
+    number or text is interpreted once and spread with numpy indexing.
     """
     import numpy as np
 
@@ -254,56 +276,30 @@ def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: La
     numbers = column.numbers[rows]
     has_number = ~np.isnan(numbers)
     if has_number.any():
-        for value in np.unique(numbers[has_number]).tolist():
-            where = has_number & (numbers == value)
-            if float(value).is_integer() and 1900 <= value <= 2100:
-                day[where] = np.datetime64(f"{int(value):04d}-01-01")
-                freq[where] = "year"
-            elif 3000 <= value <= 120_000 and (converted := excel_serial_to_date(value)) is not None:
-                day[where] = np.datetime64(converted)
-                exact[where] = True
-            else:
-                problem[where] = f"{value:g} is not a period"
+        uniques, inverse = np.unique(numbers[has_number], return_inverse=True)
+        _spread(
+            day,
+            exact,
+            freq,
+            problem,
+            is_total,
+            has_number,
+            inverse,
+            [_period_of_number(v) for v in uniques.tolist()],
+        )
     codes = column.codes[rows]
     has_text = codes >= 0
     if has_text.any():
-        used = np.unique(codes[has_text])
-        for code in used.tolist():
-            text = column.texts[code]
-            where = has_text & (codes == code)
-            if TOTAL_RE.match(text):
-                is_total[where] = True
-                continue
-            if text.strip().isascii() and text.strip().isdigit():
-                # A whole number written as text (CSV): a year, or an Excel serial day.
-                number = int(text.strip())
-                if 1900 <= number <= 2100:
-                    day[where], freq[where] = np.datetime64(f"{number:04d}-01-01"), "year"
-                elif (converted := excel_serial_to_date(number)) is not None and number >= 3000:
-                    day[where], exact[where] = np.datetime64(converted), True
-                else:
-                    problem[where] = f"{text.strip()!r} is not a date or period"
-                continue
-            parsed = parse_period(text, year_hint=layout.year_hint, dayfirst=layout.dayfirst)
-            if isinstance(parsed, ParsedPeriod) and not 1800 <= parsed.start.year <= 2200:
-                problem[where] = f"{text.strip()!r} is not a plausible period (year {parsed.start.year})"
-            elif isinstance(parsed, ParsedPeriod):
-                day[where] = np.datetime64(parsed.start)
-                if parsed.exact_date:
-                    exact[where] = True
-                else:
-                    freq[where] = parsed.frequency
-            elif isinstance(parsed, PeriodProblem):
-                problem[where] = parsed.reason
-            else:
-                problem[where] = f"{text.strip()!r} is not a date or period"
-    for i, r in enumerate(rows.tolist()):
-        if r in column.others:
-            problem[i] = f"{column.others[r]!s} is not a date or period"
+        used, inverse = np.unique(codes[has_text], return_inverse=True)
+        interpreted = [_period_of_text(column.texts[code], layout) for code in used.tolist()]
+        _spread(day, exact, freq, problem, is_total, has_text, inverse, interpreted)
+    if column.others:
+        position = {r: i for i, r in enumerate(rows.tolist())}
+        for r, other in column.others.items():
+            if r in position:
+                problem[position[r]] = f"{other!s} is not a date or period"
     if exact.any():
-        frequency = layout.frequency or infer_date_frequency(
-            [d.item() for d in np.unique(day[exact])] if exact.sum() else []
-        )
+        frequency = layout.frequency or infer_date_frequency([d.item() for d in np.unique(day[exact])])
         freq[exact] = frequency
         day[exact] = period_starts(day[exact], frequency)
     missing_period = np.isnat(day) & (problem == "") & ~is_total
@@ -311,9 +307,83 @@ def parse_period_column(sheet: SheetGrid, col: int, rows: np.ndarray, layout: La
     return {"period_start": day, "frequency": freq, "problem": problem, "is_total": is_total}
 
 
-def _frame(sheet: SheetGrid, rows: np.ndarray, col_letter: str | np.ndarray, kpi: np.ndarray,
-           period: dict[str, np.ndarray], values: dict[str, np.ndarray], extras: dict[str, np.ndarray],
-           skip: np.ndarray) -> pd.DataFrame:
+# (day or None, exact date?, frequency, problem, is a totals label?)
+_Interpretation = tuple[dt.date | None, bool, str, str, bool]
+
+
+def _spread(
+    day: np.ndarray,
+    exact: np.ndarray,
+    freq: np.ndarray,
+    problem: np.ndarray,
+    is_total: np.ndarray,
+    mask: np.ndarray,
+    inverse: np.ndarray,
+    interpreted: list[_Interpretation],
+) -> None:
+    """Write the interpretation of each distinct value to every row holding it."""
+    import numpy as np
+
+    u_day = np.array(
+        [np.datetime64(i[0]) if i[0] else np.datetime64("NaT") for i in interpreted], dtype="datetime64[D]"
+    )
+    idx = np.flatnonzero(mask)
+    day[idx] = u_day[inverse]
+    exact[idx] = np.array([i[1] for i in interpreted], dtype=bool)[inverse]
+    freq[idx] = np.array([i[2] for i in interpreted] + [""], dtype=object)[:-1][inverse]
+    problem[idx] = np.array([i[3] for i in interpreted] + [""], dtype=object)[:-1][inverse]
+    is_total[idx] = np.array([i[4] for i in interpreted], dtype=bool)[inverse]
+
+
+def _period_of_number(value: float) -> _Interpretation:
+    if float(value).is_integer() and 1900 <= value <= 2100:
+        return dt.date(int(value), 1, 1), False, "year", "", False
+    if 3000 <= value <= 120_000 and (converted := excel_serial_to_date(value)) is not None:
+        return converted, True, "", "", False
+    return None, False, "", f"{value:g} is not a period", False
+
+
+def _period_of_text(text: str, layout: Layout) -> _Interpretation:
+    stripped = text.strip()
+    if TOTAL_RE.match(text):
+        return None, False, "", "", True
+    if stripped.isdigit():
+        # A whole number written as text (CSV): a year, or an Excel serial day.
+        number = int(stripped)
+        if number <= 120_000:
+            result = _period_of_number(float(number))
+            return (
+                result if not result[3] else (None, False, "", f"{stripped!r} is not a date or period", False)
+            )
+        return None, False, "", f"{stripped!r} is not a date or period", False
+    parsed = parse_period(text, year_hint=layout.year_hint, dayfirst=layout.dayfirst)
+    if isinstance(parsed, ParsedPeriod):
+        if not 1800 <= parsed.start.year <= 2200:
+            return (
+                None,
+                False,
+                "",
+                f"{stripped!r} is not a plausible period (year {parsed.start.year})",
+                False,
+            )
+        if parsed.exact_date:
+            return parsed.start, True, "", "", False
+        return parsed.start, False, parsed.frequency, "", False
+    if isinstance(parsed, PeriodProblem):
+        return None, False, "", parsed.reason, False
+    return None, False, "", f"{stripped!r} is not a date or period", False
+
+
+def _frame(
+    sheet: SheetGrid,
+    rows: np.ndarray,
+    col_letter: str | np.ndarray,
+    kpi: np.ndarray,
+    period: dict[str, np.ndarray],
+    values: dict[str, np.ndarray],
+    extras: dict[str, np.ndarray],
+    skip: np.ndarray,
+) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
@@ -323,23 +393,27 @@ def _frame(sheet: SheetGrid, rows: np.ndarray, col_letter: str | np.ndarray, kpi
     problem[no_value_problem] = period["problem"][no_value_problem]
     no_kpi = (kpi == "") & (problem == "")
     problem[no_kpi] = "no KPI name"
-    return pd.DataFrame({
-        "sheet": np.full(n, sheet.name, dtype=object),
-        "row": rows + 1,
-        "column": col_letter if isinstance(col_letter, np.ndarray) else np.full(n, col_letter, dtype=object),
-        "kpi_label": kpi,
-        "period_start": period["period_start"].astype("datetime64[ns]"),
-        "frequency": period["frequency"],
-        "raw": values["raw"],
-        "value": values["value"],
-        "is_percent": values["is_percent"],
-        "missing": values["missing"],
-        "segment": extras["segment"],
-        "product": extras["product"],
-        "note": extras["note"],
-        "problem": problem,
-        "skip": skip,
-    })
+    return pd.DataFrame(
+        {
+            "sheet": np.full(n, sheet.name, dtype=object),
+            "row": rows + 1,
+            "column": col_letter
+            if isinstance(col_letter, np.ndarray)
+            else np.full(n, col_letter, dtype=object),
+            "kpi_label": kpi,
+            "period_start": period["period_start"].astype("datetime64[ns]"),
+            "frequency": period["frequency"],
+            "raw": values["raw"],
+            "value": values["value"],
+            "is_percent": values["is_percent"],
+            "missing": values["missing"],
+            "segment": extras["segment"],
+            "product": extras["product"],
+            "note": extras["note"],
+            "problem": problem,
+            "skip": skip,
+        }
+    )
 
 
 def _extras(sheet: SheetGrid, layout: Layout, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -354,8 +428,11 @@ def _totals_skip(kpi: np.ndarray, is_total: np.ndarray) -> np.ndarray:
     import numpy as np
 
     skip = np.full(len(kpi), "", dtype=object)
-    kpi_total = np.array([bool(TOTAL_RE.match(k)) for k in kpi.tolist()], dtype=bool) if len(kpi) < 100_000 else (
-        _unique_match(kpi))
+    kpi_total = (
+        np.array([bool(TOTAL_RE.match(k)) for k in kpi.tolist()], dtype=bool)
+        if len(kpi) < 100_000
+        else (_unique_match(kpi))
+    )
     skip[is_total | kpi_total] = "totals/average row"
     return skip
 
@@ -381,7 +458,9 @@ def _long(sheet: SheetGrid, layout: Layout, path: str) -> pd.DataFrame:
     period = parse_period_column(sheet, layout.period_col, rows, layout)
     values = parse_values(sheet, layout.value_col, rows)
     skip = _totals_skip(kpi, period["is_total"])
-    return _frame(sheet, rows, column_letter(layout.value_col), kpi, period, values, _extras(sheet, layout, rows), skip)
+    return _frame(
+        sheet, rows, column_letter(layout.value_col), kpi, period, values, _extras(sheet, layout, rows), skip
+    )
 
 
 def _wide(sheet: SheetGrid, layout: Layout, path: str) -> list[pd.DataFrame]:
@@ -390,8 +469,12 @@ def _wide(sheet: SheetGrid, layout: Layout, path: str) -> list[pd.DataFrame]:
     _require(layout, sheet, path, period=layout.period_col)
     assert layout.period_col is not None
     if not layout.kpi_cols:
-        raise FileProblem(path or sheet.name, f"sheet {sheet.name!r}: no KPI columns (columns of numbers) were "
-                          "found next to the period column.", kind="layout")
+        raise FileProblem(
+            path or sheet.name,
+            f"sheet {sheet.name!r}: no KPI columns (columns of numbers) were "
+            "found next to the period column.",
+            kind="layout",
+        )
     rows = _data_rows(sheet, layout, [layout.period_col])
     period = parse_period_column(sheet, layout.period_col, rows, layout)
     extras = _extras(sheet, layout, rows)
@@ -413,7 +496,9 @@ def _rows(sheet: SheetGrid, layout: Layout, path: str) -> list[pd.DataFrame]:
     _require(layout, sheet, path, **{"KPI name": layout.label_col})
     assert layout.label_col is not None
     if not layout.period_cols:
-        raise FileProblem(path or sheet.name, f"sheet {sheet.name!r}: no column header is a period.", kind="layout")
+        raise FileProblem(
+            path or sheet.name, f"sheet {sheet.name!r}: no column header is a period.", kind="layout"
+        )
     rows = _data_rows(sheet, layout, [layout.label_col])
     kpi = _texts(sheet, layout.label_col, rows)
     rows, kpi = rows[kpi != ""], kpi[kpi != ""]

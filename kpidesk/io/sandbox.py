@@ -38,6 +38,8 @@ from kpidesk.io.preflight import Limits
 from kpidesk.progress import Progress
 
 CHILD_FLAG = "--kpidesk-read-child"
+#: Modules the child may import before the request arrives (pandas parses large CSV files).
+_PRELOADABLE = {"pandas"}
 _POLL_S = 0.05
 
 
@@ -49,13 +51,13 @@ class SandboxChild:
     then :meth:`run` once, or :meth:`kill` if the check refused the file.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, preload: tuple[str, ...] = ()) -> None:
         self._folder = tempfile.mkdtemp(prefix="kpidesk-read-")
         self._result_path = os.path.join(self._folder, "result.pickle")
         self._stderr_path = os.path.join(self._folder, "stderr.txt")
         with open(self._stderr_path, "wb") as stderr:
             self._process = subprocess.Popen(
-                _child_command(self._result_path),
+                _child_command(self._result_path, preload),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -100,10 +102,11 @@ def run_sandboxed(request: ParseRequest, limits: Limits, progress: Progress | No
     return SandboxChild().run(request, limits, progress)
 
 
-def _child_command(result_path: str) -> list[str]:
+def _child_command(result_path: str, preload: tuple[str, ...] = ()) -> list[str]:
+    extra = [f"--preload={name}" for name in preload if name in _PRELOADABLE]
     if getattr(sys, "frozen", False):
-        return [sys.executable, CHILD_FLAG, result_path]
-    return [sys.executable, "-m", "kpidesk.io._child", result_path]
+        return [sys.executable, CHILD_FLAG, result_path, *extra]
+    return [sys.executable, "-m", "kpidesk.io._child", result_path, *extra]
 
 
 def _child_env() -> dict[str, str]:
@@ -224,9 +227,15 @@ def _limit_self(memory_bytes: int, timeout_s: float) -> None:
 
 
 def child_main(argv: list[str]) -> int:
-    """Entry point of the child: argv = [result_path]; the request arrives pickled on stdin."""
+    """Entry point of the child: argv = [result_path, --preload=MODULE...]; the request comes on stdin."""
+    import importlib
+
     result_path = argv[0]
     import python_calamine  # noqa: F401 - import while the parent is still pre-flighting
+
+    for flag in argv[1:]:
+        if flag.startswith("--preload=") and flag.split("=", 1)[1] in _PRELOADABLE:
+            importlib.import_module(flag.split("=", 1)[1])
 
     try:
         request, memory_bytes, timeout_s = pickle.load(sys.stdin.buffer)

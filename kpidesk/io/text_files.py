@@ -70,19 +70,27 @@ def decode(data: bytes) -> DecodedText:
         if guess is None and even_nuls > 0.4 * half and odd_nuls < 0.1 * half:
             guess = "utf-16-be"
         if guess is None:
-            raise TextProblem("it contains binary data (NUL bytes), not text; is it really a CSV file?", "binary")
+            raise TextProblem(
+                "it contains binary data (NUL bytes), not text; is it really a CSV file?", "binary"
+            )
         try:
             return DecodedText(data.decode(guess), guess)
         except UnicodeDecodeError as exc:
-            raise TextProblem("it contains binary data, not text; is it really a CSV file?", "binary") from exc
+            raise TextProblem(
+                "it contains binary data, not text; is it really a CSV file?", "binary"
+            ) from exc
     try:
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     try:
-        return DecodedText(data.decode("cp1252"), "cp1252", "The file is not UTF-8; it was read as Windows-1252.")
+        return DecodedText(
+            data.decode("cp1252"), "cp1252", "The file is not UTF-8; it was read as Windows-1252."
+        )
     except UnicodeDecodeError:
-        return DecodedText(data.decode("latin-1"), "latin-1", "The file is not UTF-8; it was read as Latin-1.")
+        return DecodedText(
+            data.decode("latin-1"), "latin-1", "The file is not UTF-8; it was read as Latin-1."
+        )
 
 
 def sniff_delimiter(text: str, *, prefer_tab: bool = False) -> str:
@@ -110,7 +118,7 @@ def sniff_delimiter(text: str, *, prefer_tab: bool = False) -> str:
 
 
 def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
-    """"," when comma-decimal numbers outnumber dot-decimal ones (never for "," delimiters)."""
+    """ "," when comma-decimal numbers outnumber dot-decimal ones (never for "," delimiters)."""
     if delimiter == ",":
         return "."
     comma = dot = 0
@@ -122,6 +130,29 @@ def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
             elif _DOT_DECIMAL.match(cell):
                 dot += 1
     return "," if comma > dot else "."
+
+
+def check_line_lengths(data: bytes, max_chars: int) -> None:
+    """Refuse a file with a line longer than ``max_chars`` bytes (counted with numpy, no decoding).
+
+    A single 100 MB line is not a table; refusing it early keeps the csv
+    parsers from building one enormous field.
+    """
+    import numpy as np
+
+    if len(data) <= max_chars:
+        return
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], newlines, [len(data)]))
+    gaps = np.diff(bounds) - 1
+    longest = int(gaps.argmax())
+    # UTF-16/32 spend 2-4 bytes per character; the limit is generous enough for that slack.
+    if gaps[longest] > 4 * max_chars:
+        raise TextProblem(
+            f"line {longest + 1} holds a value longer than {max_chars:,} characters; "
+            "this is not a KPI table (a broken or hostile file?).",
+            "line_too_long",
+        )
 
 
 def parse_rows(text: str, delimiter: str, *, max_field: int, max_columns: int) -> list[list[str]]:

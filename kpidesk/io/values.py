@@ -350,3 +350,46 @@ def parse_number_array(raw: np.ndarray, *, decimal: str | None = None) -> Number
         problem[idx] = np.array([p.problem for p in parsed] + [None], dtype=object)[:-1][codes]
         currency[idx] = np.array([p.currency for p in parsed] + [None], dtype=object)[:-1][codes]
     return NumberArrays(value, is_percent, missing, problem, currency)
+
+
+def parse_distinct_texts(
+    texts: list[str], *, decimal: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(value, is_percent, problem) arrays for a list of distinct cell texts.
+
+    ``problem`` holds "" for readable and missing texts. Plain decimal texts
+    ("12.5", "-3e4"; with ``decimal=","`` also "12,5") are converted by
+    ``pandas.to_numeric`` in C; the rest go through :func:`parse_number`.
+    A CSV column of 200,000 distinct numbers thus costs one vectorised pass.
+    """
+    import numpy as np
+    import pandas as pd
+
+    n = len(texts)
+    value = np.full(n, np.nan)
+    is_percent = np.zeros(n, bool)
+    problem = np.full(n, "", dtype=object)
+    if n == 0:
+        return value, is_percent, problem
+    series = pd.Series(texts, dtype=object)
+    if decimal == ",":
+        plain = ~series.str.contains(".", regex=False)
+        candidates = series[plain].str.replace(",", ".", regex=False)
+    else:
+        # "1,234" is NaN for to_numeric and falls through to parse_number: no filter needed.
+        plain = pd.Series(np.ones(n, bool))
+        candidates = series
+    fast = pd.to_numeric(candidates, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    done = np.zeros(n, bool)
+    ok = np.isfinite(fast)
+    positions = np.flatnonzero(plain.to_numpy())[ok]
+    value[positions] = fast[ok]
+    done[positions] = True
+    for i in np.flatnonzero(~done).tolist():
+        parsed = parse_number(texts[i], decimal=decimal)
+        if parsed.value is not None:
+            value[i] = parsed.value
+        is_percent[i] = parsed.is_percent
+        if parsed.problem and not parsed.missing:
+            problem[i] = parsed.problem
+    return value, is_percent, problem

@@ -57,8 +57,10 @@ SHARED = (
     '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
     "<si><t>Month</t></si></sst>"
 )
-PLAIN_SHEET = (SHEET_HEAD + '<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
-               '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row></sheetData></worksheet>')
+PLAIN_SHEET = (
+    SHEET_HEAD + '<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+    '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row></sheetData></worksheet>'
+)
 
 # file name → (FileProblem.kind, phrase the message must contain)
 EXPECTED: dict[str, tuple[str, str]] = {
@@ -92,8 +94,13 @@ EXPECTED: dict[str, tuple[str, str]] = {
 }
 
 
-def _xlsx(path: Path, sheet: str = PLAIN_SHEET, shared: str = SHARED, workbook: str = WORKBOOK,
-          extra: dict[str, bytes] | None = None) -> None:
+def _xlsx(
+    path: Path,
+    sheet: str = PLAIN_SHEET,
+    shared: str = SHARED,
+    workbook: str = WORKBOOK,
+    extra: dict[str, bytes] | None = None,
+) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
@@ -116,28 +123,39 @@ def make_small(folder: Path) -> None:
     _xlsx(folder / "zip_bomb.xlsx", sheet=bomb)
 
     laughs = ['<!ENTITY lol0 "lol">'] + [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
-    billion = ('<?xml version="1.0"?>\n<!DOCTYPE sst [' + "".join(laughs) + ']>'
-               '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol9;</t></si></sst>')
+    billion = (
+        '<?xml version="1.0"?>\n<!DOCTYPE sst [' + "".join(laughs) + "]>"
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol9;</t></si></sst>'
+    )
     _xlsx(folder / "billion_laughs.xlsx", shared=billion)
 
-    external = WORKBOOK.replace('standalone="yes"?>\n', 'standalone="no"?>\n<!DOCTYPE workbook '
-                                '[<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n')
+    external = WORKBOOK.replace(
+        'standalone="yes"?>\n',
+        'standalone="no"?>\n<!DOCTYPE workbook [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n',
+    )
     _xlsx(folder / "external_entity.xlsx", workbook=external)
 
     sneaky = SHARED.replace("?>\n", "?>\n<!--" + "x" * 100_000 + '-->\n<!DOCTYPE sst [<!ENTITY a "b">]>\n')
     _xlsx(folder / "entity_after_long_comment.xlsx", shared=sneaky)
 
-    content = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE office:document-content ['
-               + "".join(laughs) + ']><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">&lol9;</office:document-content>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE office:document-content ['
+        + "".join(laughs)
+        + "]><office:document-content "
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">&lol9;</office:document-content>'
+    )
     with zipfile.ZipFile(folder / "entity_bomb.ods", "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
         archive.writestr("content.xml", content)
 
-    _xlsx(folder / "dimension_xfd1048576.xlsx",
-          sheet=PLAIN_SHEET.replace('<dimension ref="A1:B2"/>', '<dimension ref="A1:XFD1048576"/>'))
-    far = (SHEET_HEAD + '<sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
-           '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData></worksheet>')
+    _xlsx(
+        folder / "dimension_xfd1048576.xlsx",
+        sheet=PLAIN_SHEET.replace('<dimension ref="A1:B2"/>', '<dimension ref="A1:XFD1048576"/>'),
+    )
+    far = (
+        SHEET_HEAD + '<sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+        '<row r="1048576"><c r="XFD1048576"><v>2</v></c></row></sheetData></worksheet>'
+    )
     _xlsx(folder / "cell_at_xfd1048576.xlsx", sheet=far)
 
     whole = io.BytesIO()
@@ -148,7 +166,9 @@ def make_small(folder: Path) -> None:
     data = whole.getvalue()
     (folder / "truncated.xlsx").write_bytes(data[: len(data) // 2])
 
-    (folder / "png_named.xlsx").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(200)))
+    (folder / "png_named.xlsx").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(200))
+    )
     (folder / "pdf_named.csv").write_bytes(b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n")
     (folder / "csv_named.xlsx").write_bytes(b"Month,Revenue\n2024-01,100\n")
     (folder / "html_named.xls").write_bytes(b"<html><body><table><tr><td>1</td></tr></table></body></html>")
@@ -186,17 +206,24 @@ def make_small(folder: Path) -> None:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("word/document.xml", "<w:document/>")
 
-    _xlsx(folder / "broken_sheet_xml.xlsx", sheet=SHEET_HEAD + "<sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c>"
-          "</sheetData><<<>>> &bogus; </worksheet>")
-    (folder / "ole_garbage.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(rng.randrange(256) for _ in range(3000)))
+    _xlsx(
+        folder / "broken_sheet_xml.xlsx",
+        sheet=SHEET_HEAD + '<sheetData><row r="1"><c r="A1"><v>1</v></c>'
+        "</sheetData><<<>>> &bogus; </worksheet>",
+    )
+    (folder / "ole_garbage.xls").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(rng.randrange(256) for _ in range(3000))
+    )
     (folder / "too_many_columns.csv").write_bytes(b"a" + b",x" * 20_000 + b"\n")
     (folder / "unsupported.numbers").write_bytes(b"PK\x03\x04 not really")
     nested = SHEET_HEAD + "<sheetData>" + "<row>" * 50_000 + "</row>" * 50_000 + "</sheetData></worksheet>"
     _xlsx(folder / "deeply_nested.xlsx", sheet=nested)
 
 
-def make_large(folder: Path, names: tuple[str, ...] = ("line_100mb.csv", "huge_shared_strings.xlsx"),
-               ) -> dict[str, tuple[str, str]]:
+def make_large(
+    folder: Path,
+    names: tuple[str, ...] = ("line_100mb.csv", "huge_shared_strings.xlsx"),
+) -> dict[str, tuple[str, str]]:
     """Big hostile files for test time only; returns their expectations like EXPECTED."""
     folder.mkdir(parents=True, exist_ok=True)
     if "line_100mb.csv" in names:
@@ -222,8 +249,10 @@ def _line_100mb(folder: Path) -> None:
 def _huge_shared_strings(folder: Path) -> None:
     rng = random.Random(7)
     strings = "".join(f"<si><t>{rng.getrandbits(64):x}{i}</t></si>" for i in range(250_000))
-    shared = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + strings + "</sst>")
+    shared = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + strings + "</sst>"
+    )
     _xlsx(folder / "huge_shared_strings.xlsx", shared=shared)
 
 

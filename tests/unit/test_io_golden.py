@@ -32,8 +32,17 @@ def rows(frame: pd.DataFrame, *extra: str) -> list[tuple[Any, ...]]:
     for rec in frame.itertuples(index=False):
         period = None if pd.isna(rec.period_start) else rec.period_start.date().isoformat()
         value = None if math.isnan(rec.value) else rec.value
-        out.append((rec.row, rec.column, rec.kpi_label, period, rec.frequency, value,
-                    *(getattr(rec, name) for name in extra)))
+        out.append(
+            (
+                rec.row,
+                rec.column,
+                rec.kpi_label,
+                period,
+                rec.frequency,
+                value,
+                *(getattr(rec, name) for name in extra),
+            )
+        )
     return out
 
 
@@ -51,7 +60,13 @@ def test_golden_corpus_has_at_least_15_files() -> None:
 def test_long_basic_xlsx() -> None:
     grid = book("long_basic.xlsx").sheets[0]
     layout = detect_layout(grid)
-    assert (layout.kind, layout.header_row, layout.period_col, layout.kpi_col, layout.value_col) == ("long", 0, 0, 1, 2)
+    assert (layout.kind, layout.header_row, layout.period_col, layout.kpi_col, layout.value_col) == (
+        "long",
+        0,
+        0,
+        1,
+        2,
+    )
     assert (layout.segment_col, layout.product_col, layout.note_col) == (3, 4, 5)
     frame = to_records(grid, layout)
     assert rows(frame, "is_percent", "missing", "segment", "product", "note") == [
@@ -61,7 +76,19 @@ def test_long_basic_xlsx() -> None:
         # 0.021 formatted "0.0%" shows 2.1 %: stored in points with is_percent.
         (5, "C", "Churn rate", "2024-02-01", "month", pytest.approx(2.1), True, False, "", "Alpha", ""),
         (6, "C", "Signups", "2024-01-01", "month", 340.0, False, False, "channel:paid", "Alpha", ""),
-        (7, "C", "Signups", "2024-02-01", "month", None, False, True, "channel:paid", "Alpha", "tracking broken"),
+        (
+            7,
+            "C",
+            "Signups",
+            "2024-02-01",
+            "month",
+            None,
+            False,
+            True,
+            "channel:paid",
+            "Alpha",
+            "tracking broken",
+        ),
     ]
     assert (frame["problem"] == "").all() and (frame["skip"] == "").all()
 

@@ -80,7 +80,9 @@ def test_bare_month_needs_a_year() -> None:
     assert parse_period("Q2", year_hint=2023) == ParsedPeriod(D(2023, 4, 1), "quarter")
 
 
-@pytest.mark.parametrize("text", ["Total", "YTD", "Target", "Metric", "", "2024-13", "45292", "Q5 2024", "2024-W60"])
+@pytest.mark.parametrize(
+    "text", ["Total", "YTD", "Target", "Metric", "", "2024-13", "45292", "Q5 2024", "2024-W60"]
+)
 def test_not_periods(text: str) -> None:
     assert parse_period(text) is None
 

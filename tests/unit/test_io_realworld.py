@@ -22,8 +22,15 @@ def test_helpdesk_scorecard_weekly_tables() -> None:
     sheet = workbook.sheet("Accounts")
     layout = detect_layout(sheet)
     assert (layout.kind, layout.header_row, layout.period_col) == ("wide", 0, 0)
-    assert list(layout.kpi_cols.values()) == ["Open", "New", "No Up 7", "Older 7", "Older 31", "Assigned",
-                                              "Not Assigned"]
+    assert list(layout.kpi_cols.values()) == [
+        "Open",
+        "New",
+        "No Up 7",
+        "Older 7",
+        "Older 31",
+        "Assigned",
+        "Not Assigned",
+    ]
     frame = to_records(sheet, layout)
     assert len(frame) == 4 * 7
     first = frame.iloc[0]
@@ -79,6 +86,12 @@ def test_online_retail_csv() -> None:
     workbook = read_workbook(REAL / "online_retail_first28k.csv")
     sheet = workbook.sheets[0]
     assert (sheet.n_rows, sheet.n_cols) == (28_493, 9)
-    assert sheet.row_values(1)[:5] == ["536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "6", "12/1/10 8:26"]
+    assert sheet.row_values(1)[:5] == [
+        "536365",
+        "85123A",
+        "WHITE HANGING HEART T-LIGHT HOLDER",
+        "6",
+        "12/1/10 8:26",
+    ]
     layout = detect_layout(sheet)
     assert layout.period_col == 4 and layout.dayfirst is False  # "12/13/10" style dates are month first

@@ -34,7 +34,13 @@ class CancelAfter:
 
 
 def _same_grid(a, b) -> None:
-    assert (a.name, a.n_rows, a.n_cols, a.merged, a.decimal) == (b.name, b.n_rows, b.n_cols, b.merged, b.decimal)
+    assert (a.name, a.n_rows, a.n_cols, a.merged, a.decimal) == (
+        b.name,
+        b.n_rows,
+        b.n_cols,
+        b.merged,
+        b.decimal,
+    )
     assert a.percent_cells == b.percent_cells
     for col_a, col_b in zip(a.columns, b.columns, strict=True):
         np.testing.assert_array_equal(col_a.numbers, col_b.numbers)
@@ -45,10 +51,13 @@ def _same_grid(a, b) -> None:
 
 @pytest.mark.parametrize("name", ["long_basic.xlsx", "libreoffice.ods", "semicolon_decimal_comma.csv"])
 def test_sandbox_and_in_process_read_the_same(name: str) -> None:
-    sandboxed = read_workbook(GOLDEN / name)
+    sandboxed = read_workbook(GOLDEN / name, sandbox=True)
     direct = read_workbook(GOLDEN / name, sandbox=False)
     assert (sandboxed.format, sandboxed.sheet_names, sandboxed.warnings) == (
-        direct.format, direct.sheet_names, direct.warnings)
+        direct.format,
+        direct.sheet_names,
+        direct.warnings,
+    )
     for a, b in zip(sandboxed.sheets, direct.sheets, strict=True):
         _same_grid(a, b)
 
@@ -56,7 +65,14 @@ def test_sandbox_and_in_process_read_the_same(name: str) -> None:
 def test_columns_are_numpy_arrays_not_cell_objects() -> None:
     grid = read_workbook(GOLDEN / "shared_strings.xlsx").sheets[0]
     dates, metrics, values = grid.columns
-    assert values.numbers.dtype == np.float64 and values.numbers[1:].tolist() == [40, 42, 39, 4.5, 4.25, 4.375]
+    assert values.numbers.dtype == np.float64 and values.numbers[1:].tolist() == [
+        40,
+        42,
+        39,
+        4.5,
+        4.25,
+        4.375,
+    ]
     assert metrics.codes.dtype == np.int32 and metrics.texts == ["Metric", "Tickets", "CSAT"]
     assert metrics.codes.tolist() == [0, 1, 1, 1, 2, 2, 2]
     assert dates.dates.dtype == np.dtype("datetime64[s]")
@@ -111,3 +127,16 @@ def test_child_process_is_gone_after_run() -> None:
     assert workbook.sheets[0].n_rows == 3
     assert process.poll() is not None
     assert not os.path.exists(child._folder)
+
+
+def test_auto_mode_sandboxes_workbooks_and_large_text_files_only() -> None:
+    # A time limit no child can meet shows which files went to a child process.
+    instant = Limits(timeout_s=0.01)
+    with pytest.raises(FileProblem, match="took longer"):
+        read_workbook(GOLDEN / "libreoffice.ods", limits=instant)
+    small_text = read_workbook(GOLDEN / "pipe.txt", limits=instant)  # split in-process: no child
+    assert small_text.sheets[0].n_rows == 3
+    many_fields = Limits(timeout_s=0.01, inprocess_text_fields=3)  # pipe.txt has ~13 field ends
+    with pytest.raises(FileProblem, match="took longer"):
+        read_workbook(GOLDEN / "pipe.txt", limits=many_fields)
+

@@ -54,7 +54,9 @@ def test_parse_number_texts(text: str, value: float, is_percent: bool, currency:
     assert parsed.problem is None
 
 
-@pytest.mark.parametrize("text", ["", " ", "-", "—", "–", "n/a", "N/A", "NA", "n.a.", "null", "None", "nan", "?"])
+@pytest.mark.parametrize(
+    "text", ["", " ", "-", "—", "–", "n/a", "N/A", "NA", "n.a.", "null", "None", "nan", "?"]
+)
 def test_missing_tokens(text: str) -> None:
     parsed = parse_number(text)
     assert parsed.value is None
@@ -152,8 +154,12 @@ def test_roundtrip_repr(number: float) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=99),
-       st.booleans(), st.sampled_from(["us", "eu", "swiss", "space"]))
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.integers(min_value=0, max_value=99),
+    st.booleans(),
+    st.sampled_from(["us", "eu", "swiss", "space"]),
+)
 def test_roundtrip_formatted(integer: int, cents: int, negative: bool, style: str) -> None:
     """A number written with grouping and two decimals in any common style parses back exactly.
 
