@@ -100,3 +100,12 @@ def test_a_partial_current_period_is_flagged_for_summed_kpis() -> None:
     (e,) = explain_frame(frame, [KpiSpec("rev", "Revenue", "currency")], WINDOW)
     assert e.change == 22 - 30
     assert "2026-Q3 has values for 2 of the 3 periods 2026-Q2 has" in e.notes[0]
+
+
+def test_no_change_and_no_data_read_plainly() -> None:
+    frame = pd.DataFrame(_series("a", "", [1, 1, 1, 1, 1, 1]))
+    (e,) = explain_frame(frame, [KpiSpec("a", "Sign-ups", "count")], WINDOW)
+    assert e.headline == "Sign-ups unchanged at 3 vs 2026-Q2"
+    (e,) = explain_frame(frame.iloc[:0], [KpiSpec("a", "Sign-ups", "count")], WINDOW)
+    assert e.headline == "Sign-ups: no value for 2026-Q2, so there is no change to explain"
+    assert e.breakdowns == ()

@@ -224,6 +224,8 @@ def headline(kpi_name: str, unit: str, base: float, current: float, *, compare_l
     levels and the change in pp rather than a relative change.
     """
     change = current - base
+    if change == 0:
+        return f"{kpi_name} unchanged at {format_amount(current, unit, currency=currency)} vs {compare_label}"
     delta = format_amount(change, unit, signed=True, change=True, currency=currency)
     if unit == "percent" or base == 0:
         levels = (f"{format_amount(base, unit, currency=currency)} → "
@@ -231,8 +233,8 @@ def headline(kpi_name: str, unit: str, base: float, current: float, *, compare_l
         text = f"{kpi_name} {delta} ({levels}) vs {compare_label}"
     else:
         text = f"{kpi_name} {format_relative(change / abs(base))} ({delta}) vs {compare_label}"
-    if not breakdowns or change == 0:
-        return text + (": no change" if change == 0 else "")
+    if not breakdowns:
+        return text
     parts: list[str] = []
     best = breakdowns[0]
     if isinstance(best.decomposition, RatioDecomposition):
