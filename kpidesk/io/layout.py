@@ -474,6 +474,18 @@ def _fill_rows(
             layout.skipped_cols.append((c, parsed))
         else:
             layout.period_cols[c] = parsed
+    exact = {
+        c: p.start for c, p in layout.period_cols.items() if isinstance(p, ParsedPeriod) and p.exact_date
+    }
+    if exact:
+        # Date cells as column headers (01/01/2024, 01/04/2024 …): the series frequency comes from
+        # their spacing, and each date moves to the first day of its period.
+        from kpidesk.domain.periods import period_start
+        from kpidesk.io.period_labels import infer_date_frequency
+
+        frequency = layout.frequency or infer_date_frequency(list(exact.values()))
+        for c, day in exact.items():
+            layout.period_cols[c] = ParsedPeriod(period_start(day, frequency), frequency)
     first_period = min(layout.period_cols, default=len(headers))
     optional = {layout.segment_col, layout.product_col, layout.note_col}
     candidates = [c for c in range(first_period) if profile[c].texts > 0 and c not in optional]

@@ -265,6 +265,23 @@ def multi_sheet(path: Path) -> None:
     wb.save(path)
 
 
+def tracker_date_headers(path: Path) -> None:
+    """openpyxl, a tracker placed at C4 (blank rows/columns around it) with date cells as period headers."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    ws["C2"] = "Quarterly KPIs"
+    ws["C4"] = "KPI"
+    for offset, day in enumerate([dt.date(2024, 1, 1), dt.date(2024, 4, 1), dt.date(2024, 7, 1)]):
+        ws.cell(4, 4 + offset, day).number_format = "mmm-yy"
+    for row, values in ((5, ["Revenue", 10, 11, 12]), (6, ["Churn", "5%", "4.5%", "n/a"])):
+        for offset, value in enumerate(values):
+            ws.cell(row, 3 + offset, value)
+    wb.save(path)
+
+
 def main() -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     long_basic(GOLDEN / "long_basic.xlsx")
@@ -278,6 +295,7 @@ def main() -> int:
     dates_1904(GOLDEN / "dates_1904.xlsx")
     formula_no_cache(GOLDEN / "formula_no_cache.xlsx")
     multi_sheet(GOLDEN / "multi_sheet.xlsx")
+    tracker_date_headers(GOLDEN / "tracker_date_headers.xlsx")
     text_files(GOLDEN)
     print(f"wrote {len(list(GOLDEN.iterdir()))} files to {GOLDEN}")
     return 0

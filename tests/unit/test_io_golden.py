@@ -136,6 +136,21 @@ def test_tracker_rows_xlsx_year_from_merged_title() -> None:
     ]
 
 
+def test_tracker_with_date_headers_away_from_a1() -> None:
+    grid = book("tracker_date_headers.xlsx").sheets[0]
+    layout = detect_layout(grid)
+    assert (layout.kind, layout.header_row, layout.label_col) == ("rows", 3, 2)
+    # Three header dates three months apart: a quarterly series.
+    assert rows(to_records(grid, layout), "is_percent", "missing") == [
+        (5, "D", "Revenue", "2024-01-01", "quarter", 10.0, False, False),
+        (5, "E", "Revenue", "2024-04-01", "quarter", 11.0, False, False),
+        (5, "F", "Revenue", "2024-07-01", "quarter", 12.0, False, False),
+        (6, "D", "Churn", "2024-01-01", "quarter", 5.0, True, False),
+        (6, "E", "Churn", "2024-04-01", "quarter", 4.5, True, False),
+        (6, "F", "Churn", "2024-07-01", "quarter", None, False, True),
+    ]
+
+
 def test_merged_year_cells_above_month_headers() -> None:
     frame = records_of("merged_years.xlsx")
     assert rows(frame) == [
