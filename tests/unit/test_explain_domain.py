@@ -19,7 +19,7 @@ from kpidesk.domain.explain import (
     shapley_attribution,
     waterfall,
 )
-from kpidesk.domain.explain.drivers import context_in_periods, group_small
+from kpidesk.domain.explain.drivers import context_in_periods, group_small, simpsons_paradox
 from kpidesk.domain.explain.model import Driver
 from kpidesk.domain.explain.wording import (
     format_amount,
@@ -107,6 +107,17 @@ def test_ratio_rate_mix_and_interaction_by_hand() -> None:
     assert (paid.rate_effect, paid.mix_effect, paid.interaction) == pytest.approx((0.05, -0.45, 0.03))
     assert (paid.base_weight, paid.current_weight) == pytest.approx((0.5, 0.8))
     assert dec.rate_effect + dec.mix_effect + dec.interaction == pytest.approx(dec.change, abs=1e-12)
+    # Both channels' rates rose while the total fell: a Simpson's paradox too.
+    assert simpsons_paradox(dec) == "every channel's rate rose, yet the mix moved toward lower-rate channels"
+
+
+def test_no_paradox_when_one_rate_follows_the_total() -> None:
+    """Organic 5 % → 6 % but paid 2 % → 1.5 %: the total fell with paid's rate, not against it."""
+    dec = decompose_ratio({"channel:organic": (50, 1_000), "channel:paid": (20, 1_000)},
+                          {"channel:organic": (30, 500), "channel:paid": (30, 2_000)}, scale=100,
+                          kind="channel")
+    assert dec.change < 0
+    assert simpsons_paradox(dec) == ""
 
 
 def test_simpsons_paradox_comes_out_as_mix() -> None:
@@ -136,8 +147,8 @@ def test_simpsons_paradox_comes_out_as_mix() -> None:
                           current_value=2.6, breakdowns=[breakdown])
     # The headline leads with the mix, the largest effect, in plain words.
     assert e.headline.startswith(
-        f"Conversion rate {M}2.9 pp (5.5 % → 2.6 %) vs 2026-Q2: mix {M}3.21 pp, rates +0.6 pp, "
-        f"interaction {M}0.286 pp")
+        f"Conversion rate {M}2.9 pp (5.5 % → 2.6 %) vs 2026-Q2: every channel's rate rose, yet the mix "
+        f"moved toward lower-rate channels, mix {M}3.21 pp, rates +0.6 pp, interaction {M}0.286 pp")
     assert {d.kind for d in e.drivers} >= {DriverKind.MIX, DriverKind.RATE, DriverKind.INTERACTION}
     assert sum(d.contribution for d in e.drivers) == pytest.approx(e.change, abs=1e-12)
 

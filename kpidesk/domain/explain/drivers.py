@@ -220,7 +220,8 @@ def headline(kpi_name: str, unit: str, base: float, current: float, *, compare_l
     Additive: "Revenue −8.2 % (−41,300 €) vs 2026-Q2: EU −30,100 € (73 %), Pro plan −15,400 €"
     (the top driver of the best kind with its share, then the top driver of
     the next kinds). Ratio: the rate / mix / interaction totals come first, so
-    a Simpson's-paradox move reads as mix at once. Percent KPIs give the
+    a Simpson's-paradox move reads as mix at once, after the plain words
+    for it (:func:`simpsons_paradox`). Percent KPIs give the
     levels and the change in pp rather than a relative change.
     """
     change = current - base
@@ -239,6 +240,9 @@ def headline(kpi_name: str, unit: str, base: float, current: float, *, compare_l
     best = breakdowns[0]
     if isinstance(best.decomposition, RatioDecomposition):
         dec = best.decomposition
+        paradox = simpsons_paradox(dec)
+        if paradox:
+            parts.append(paradox)
         effects = sorted([("mix", dec.mix_effect), ("rates", dec.rate_effect),
                           ("interaction", dec.interaction)], key=lambda e: -abs(e[1]))
         parts.append(", ".join(
@@ -256,6 +260,25 @@ def headline(kpi_name: str, unit: str, base: float, current: float, *, compare_l
         if firsts and other.method is not Method.FORMULA:
             parts.append(_driver_phrase(firsts[0], unit, currency, with_share=False))
     return text + ": " + ", ".join(parts)
+
+
+def simpsons_paradox(dec: RatioDecomposition) -> str:
+    """The plain words for a Simpson's paradox, or ``""`` when there is none.
+
+    Rule: at least two segments present in both periods, every one of them
+    saw its rate move against the total's change, and the total still moved
+    the other way, which only a shift of the mix can do.
+    """
+    both = [s for s in dec.segments if s.status is SegmentStatus.BOTH
+            and s.base_rate is not None and s.current_rate is not None]
+    if dec.change == 0 or len(both) < 2:
+        return ""
+    if not all((s.current_rate - s.base_rate) * dec.change < 0 for s in both):  # type: ignore[operator]
+        return ""
+    kind = dec.kind or "segment"
+    moved = "rose" if dec.change < 0 else "fell"
+    toward = "lower" if dec.change < 0 else "higher"
+    return f"every {kind}'s rate {moved}, yet the mix moved toward {toward}-rate {kind}s"
 
 
 def order_breakdowns(breakdowns: Iterable[Breakdown]) -> tuple[Breakdown, ...]:
