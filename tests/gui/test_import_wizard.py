@@ -186,11 +186,13 @@ def test_start_with_a_csv_skips_the_sheet_step_and_layout_can_be_overridden(qtbo
     layout_page = wizard.layout_page
     assert "long layout" in layout_page.description.text()
     # override: call it wide — the period column then carries KPI and value columns
+    # (detection runs in the runner: wait for the description to follow)
     layout_page.kind_combo.setCurrentIndex(layout_page.kind_combo.findData("wide"))
-    assert "wide layout" in layout_page.description.text()
+    qtbot.waitUntil(lambda: "wide layout" in layout_page.description.text(), timeout=WAIT)
     assert "chosen by you" in layout_page.description.text()
     layout_page.kind_combo.setCurrentIndex(layout_page.kind_combo.findData(""))
-    assert "long layout" in layout_page.description.text()
+    qtbot.waitUntil(lambda: "long layout" in layout_page.description.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: not layout_page.busy, timeout=WAIT)
     go_next(qtbot, wizard, PAGE_MAPPING)
     go_next(qtbot, wizard, PAGE_PREVIEW)
     # Jan 100 replaces 90 (update), Feb inserted, the empty Mar cell is simply missing
@@ -321,3 +323,29 @@ def test_create_kpi_from_catalog_inline_and_several_sheets(qtbot, workspace, run
     # "Visitors" matched the catalog's "Website visits" (alias) on both sheets
     assert wizard.plan.decisions["Visitors"].catalog_key == "visits"
     assert series(workspace, "visits") == {"2024-01": 1000.0, "2024-02": 1100.0, "2024-03": 1200.0}
+
+
+def test_bare_month_headers_need_the_year_the_user_gives(qtbot, workspace, runner, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Tracker"
+    sheet.append(["KPI", "Jan", "Feb", "Mar"])
+    sheet.append(["Sign ups", 100, 120, 130])
+    path = tmp_path / "no-year.xlsx"
+    book.save(path)
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LAYOUT, timeout=WAIT)
+    page = wizard.layout_page
+    assert "have no year" in page.notes.text()
+    page.year_spin.setValue(2024)
+    qtbot.waitUntil(lambda: "have no year" not in page.notes.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT)
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+    # Jan 100 replaces the hand-typed 90; Feb and Mar are new
+    assert wizard.view.counts == {"insert": 2, "update": 1, "unchanged": 0, "rejected": 0, "all": 3}
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert series(workspace, "sign_ups") == {"2024-01": 100.0, "2024-02": 120.0, "2024-03": 130.0}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -178,6 +179,50 @@ class MappingModel(QAbstractTableModel):
         return None
 
 
+@dataclass
+class PlanView:
+    """What the mapping and preview pages show of a plan, prepared on the worker thread.
+
+    For a 200,000-row plan, counting actions, writing the summary and taking
+    the columns as lists costs ~200 ms: done here, off the GUI thread, the pages
+    only swap lists in.
+    """
+
+    plan: Any
+    summary: str
+    counts: dict[str, int]
+    label_cells: dict[str, int]
+    columns: dict[str, list[Any]]
+    indexes: dict[str, list[int]]
+    rejected: list[Any] = field(default_factory=list)
+
+    @property
+    def n_values(self) -> int:
+        return len(self.columns.get("action", []))
+
+
+PREVIEW_COLUMNS = ("action", "sheet", "row", "column", "product", "kpi_name", "period_start", "segment", "value",
+                   "old_value")
+
+
+def prepare_view(plan: Any, records: Any) -> PlanView:
+    """The :class:`PlanView` of ``plan`` (no Qt: runs in the task runner)."""
+    values = plan.values
+    columns = {name: values[name].tolist() if name in values.columns else [""] * len(values)
+               for name in PREVIEW_COLUMNS}
+    actions = columns["action"]
+    indexes: dict[str, list[int]] = {INSERT: [], UPDATE: [], UNCHANGED: []}
+    for i, action in enumerate(actions):
+        indexes.setdefault(action, []).append(i)
+    n = len(actions)
+    rejected = list(plan.rejected)
+    indexes[REJECTED] = list(range(n, n + len(rejected)))
+    indexes[ALL] = list(range(n + len(rejected)))
+    counts = {key: len(rows) for key, rows in indexes.items()}
+    label_cells = records["kpi_label"].value_counts().to_dict() if records is not None and len(records) else {}
+    return PlanView(plan, plan.summary(), counts, label_cells, columns, indexes, rejected)
+
+
 class PlanPreviewModel(QAbstractTableModel):
     """Every planned value and every rejected cell, filterable by action.
 
@@ -196,32 +241,22 @@ class PlanPreviewModel(QAbstractTableModel):
         self._rejected: list[Any] = []
         self._n_values = 0
         self._order: list[int] = []
+        self._view: PlanView | None = None
         self.filter = ALL
 
-    def set_plan(self, plan: Any) -> None:
-        values = plan.values
-        wanted = ["action", "sheet", "row", "column", "product", "kpi_name", "period_start", "segment", "value",
-                  "old_value"]
+    def set_view(self, view: PlanView) -> None:
         self.beginResetModel()
-        self._columns = {name: values[name].tolist() if name in values.columns else [""] * len(values)
-                         for name in wanted}
-        self._n_values = len(values)
-        self._rejected = list(plan.rejected)
-        self._order = self._indexes(self.filter)
+        self._view = view
+        self._columns = view.columns
+        self._n_values = view.n_values
+        self._rejected = view.rejected
+        self._order = view.indexes.get(self.filter, [])
         self.endResetModel()
-
-    def _indexes(self, action: str) -> list[int]:
-        actions = self._columns.get("action", [])
-        if action == ALL:
-            return list(range(self._n_values + len(self._rejected)))
-        if action == REJECTED:
-            return list(range(self._n_values, self._n_values + len(self._rejected)))
-        return [i for i, a in enumerate(actions) if a == action]
 
     def set_filter(self, action: str) -> None:
         self.beginResetModel()
         self.filter = action
-        self._order = self._indexes(action)
+        self._order = self._view.indexes.get(action, []) if self._view is not None else []
         self.endResetModel()
 
     def action_at(self, row: int) -> str:

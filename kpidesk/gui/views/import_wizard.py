@@ -66,6 +66,7 @@ from kpidesk.gui.models.import_preview_model import (
     MappingModel,
     PlanPreviewModel,
     SheetPreviewModel,
+    prepare_view,
 )
 from kpidesk.services.changes import Changes
 
@@ -93,6 +94,14 @@ def fit_columns(view: QTableView, limit: int = 260, rows: int = 60) -> None:
             if text:
                 widest = max(widest, metrics.horizontalAdvance(str(text)))
         view.setColumnWidth(column, max(48, min(limit, widest + 18)))
+
+
+def detect_layouts(workbook: Any, names: list[str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The layout of each named sheet under the user's overrides (no Qt: runs in the task runner;
+    detection scans whole columns, ~0.1 s for a 200,000-row sheet)."""
+    from kpidesk.io.layout import LayoutOverride, detect_layout
+
+    return {name: detect_layout(workbook.sheet(name), overrides.get(name) or LayoutOverride()) for name in names}
 
 
 def _table(model: Any, name: str) -> QTableView:
@@ -293,15 +302,17 @@ class FilePage(WorkPage):
         def read(progress: Any) -> Any:
             from kpidesk.io.reader import read_workbook
 
-            return read_workbook(path, progress=progress, sandbox=sandbox)
+            workbook = read_workbook(path, progress=progress, sandbox=sandbox)
+            chosen = [s.name for s in workbook.sheets if s.n_rows][:1] or [s.name for s in workbook.sheets][:1]
+            return workbook, chosen, detect_layouts(workbook, chosen, {})
 
-        def done(workbook: Any) -> None:
+        def done(result: Any) -> None:
+            workbook, chosen, layouts = result
+            self.wiz.layouts = layouts
             self.wiz.path = path
             self.wiz.product = self.product_combo.currentText().strip()
             self.wiz.workbook = workbook
-            self.wiz.chosen = [s.name for s in workbook.sheets if s.n_rows][:1] or [
-                s.name for s in workbook.sheets
-            ][:1]
+            self.wiz.chosen = chosen
             self.wiz.overrides = {}
 
         self.run(read, done, title=self.tr("Reading {0}").format(os.path.basename(path)))
@@ -380,8 +391,15 @@ class SheetsPage(WorkPage):
         return bool(self.checked()) and super().isComplete()
 
     def start_work(self) -> bool:
-        self.wiz.chosen = self.checked()
-        return True
+        wiz = self.wiz
+        chosen, workbook, overrides = self.checked(), wiz.workbook, dict(wiz.overrides)
+
+        def done(layouts: dict[str, Any]) -> None:
+            wiz.chosen, wiz.layouts = chosen, layouts
+
+        self.run(lambda progress: detect_layouts(workbook, chosen, overrides), done,
+                 title=self.tr("Finding the layout"))
+        return False
 
 
 class LayoutPage(WorkPage):
@@ -445,9 +463,7 @@ class LayoutPage(WorkPage):
         layout.addWidget(self.busy_row)
 
     def initializePage(self) -> None:
-        self.layouts = {}
-        for name in self.wiz.chosen:
-            self.layouts[name] = self._detect(name)
+        self.layouts = dict(self.wiz.layouts)  # detected on the worker by the previous page
         self.sheet_combo.blockSignals(True)
         self.sheet_combo.clear()
         self.sheet_combo.addItems(self.wiz.chosen)
@@ -456,11 +472,6 @@ class LayoutPage(WorkPage):
         self.sheet_combo.setVisible(multi)
         self.sheet_label.setVisible(multi)
         self._show_sheet()
-
-    def _detect(self, name: str) -> Any:
-        from kpidesk.io.layout import LayoutOverride, detect_layout
-
-        return detect_layout(self.wiz.workbook.sheet(name), self.wiz.overrides.get(name) or LayoutOverride())
 
     def current_sheet(self) -> str:
         return self.sheet_combo.currentText() or (self.wiz.chosen[0] if self.wiz.chosen else "")
@@ -525,12 +536,16 @@ class LayoutPage(WorkPage):
         header = self.header_spin.value() - 1 if self.header_spin.value() else None
         year = self.year_spin.value() or None
         self.wiz.overrides[name] = LayoutOverride(kind=kind, header_row=header, year=year)
-        try:
-            self.layouts[name] = self._detect(name)
-        except KpideskError as exc:
-            self.show_message(exc.message)
-            return
-        self._present(name)
+        workbook, overrides = self.wiz.workbook, dict(self.wiz.overrides)
+
+        def done(layouts: dict[str, Any]) -> None:
+            self.layouts.update(layouts)
+            self.wiz.layouts = dict(self.layouts)
+            if self.current_sheet() == name:
+                self._present(name)
+
+        self.run(lambda progress: detect_layouts(workbook, [name], overrides), done,
+                 title=self.tr("Finding the layout"), advance=False)
 
     def start_work(self) -> bool:
         wiz = self.wiz
@@ -564,10 +579,10 @@ class LayoutPage(WorkPage):
             result.warnings[:0] = list(workbook.warnings) + [
                 w for n in layouts for w in workbook.sheet(n).warnings
             ]
-            return records, result
+            return records, result, prepare_view(result, records)
 
-        def done(result: tuple[Any, Any]) -> None:
-            wiz.records, wiz.plan = result
+        def done(result: tuple[Any, Any, Any]) -> None:
+            wiz.records, wiz.plan, wiz.view = result
 
         self.run(plan, done, title=self.tr("Planning the import"))
         return False
@@ -633,13 +648,12 @@ class MappingPage(WorkPage):
             self.view.selectRow(0)
 
     def _show_plan(self) -> None:
-        plan, records = self.wiz.plan, self.wiz.records
-        cells = records["kpi_label"].value_counts().to_dict() if records is not None and len(records) else {}
+        view = self.wiz.view
         current = self.view.currentIndex().row()
-        self.model.set_decisions(list(plan.decisions.values()), cells)
+        self.model.set_decisions(list(view.plan.decisions.values()), view.label_cells)
         if 0 <= current < self.model.rowCount():
             self.view.selectRow(current)
-        self.summary.setText(plan.summary())
+        self.summary.setText(view.summary)
 
     def _load_editor(self, row: int) -> None:
         decision = self.model.decision_at(row)
@@ -730,10 +744,10 @@ class MappingPage(WorkPage):
         def work(progress: Any) -> Any:
             new = service.replan(plan, decisions, records=records)
             new.sheets, new.warnings = sheets, warnings
-            return new
+            return new, prepare_view(new, records)
 
-        def done(new_plan: Any) -> None:
-            self.wiz.plan = new_plan
+        def done(result: tuple[Any, Any]) -> None:
+            self.wiz.plan, self.wiz.view = result
             self._show_plan()
 
         self.run(work, done, title=self.tr("Re-planning"), advance=False)
@@ -776,20 +790,15 @@ class PreviewPage(WorkPage):
         layout.addWidget(self.busy_row)
 
     def initializePage(self) -> None:
-        plan = self.wiz.plan
-        self.summary.setText(plan.summary())
+        view = self.wiz.view
+        plan = view.plan
+        self.summary.setText(view.summary)
         self.warnings.setText("\n".join(plan.warnings))
         self.warnings.setVisible(bool(plan.warnings))
-        self.model.set_plan(plan)
+        self.model.set_view(view)
         self.filter_combo.blockSignals(True)
         self.filter_combo.clear()
-        counts = {
-            ALL: plan.inserts + plan.updates + plan.unchanged + len(plan.rejected),
-            INSERT: plan.inserts,
-            UPDATE: plan.updates,
-            UNCHANGED: plan.unchanged,
-            REJECTED: len(plan.rejected),
-        }
+        counts = view.counts
         names = {
             ALL: self.tr("Everything"),
             INSERT: self.tr("New values"),
@@ -805,13 +814,16 @@ class PreviewPage(WorkPage):
         for column, width in enumerate((80, 90, 110, 200, 90, 90, 90, 90)):
             self.view.setColumnWidth(column, width)
         self.show_message(
-            "" if plan.changes_anything else self.tr("Nothing would change, so there is nothing to import.")
+            "" if self.changes_anything() else self.tr("Nothing would change, so there is nothing to import.")
         )
         self.completeChanged.emit()
 
+    def changes_anything(self) -> bool:
+        view = self.wiz.view
+        return view is not None and bool(view.counts.get(INSERT) or view.counts.get(UPDATE))
+
     def isComplete(self) -> bool:
-        plan = self.wiz.plan
-        return plan is not None and plan.changes_anything and super().isComplete()
+        return self.changes_anything() and super().isComplete()
 
     def start_work(self) -> bool:
         service, plan = self.wiz.service(), self.wiz.plan
@@ -946,6 +958,8 @@ class ImportWizard(QWizard):
         self.overrides: dict[str, Any] = {}
         self.records: Any = None
         self.plan: Any = None
+        self.view: Any = None  # PlanView of the plan, prepared on the worker
+        self.layouts: dict[str, Any] = {}
         self.result: Any = None
         self.last_error: BaseException | None = None
         self.setObjectName("importWizard")
