@@ -127,13 +127,25 @@ def _frame_rows(frame: pd.DataFrame) -> Iterable[tuple[str, str, dt.date, str, f
     import pandas as pd
 
     starts = pd.to_datetime(frame["period_start"]).dt.date.tolist()
-    return zip(frame["product"].astype(str).tolist(), frame["kpi_name"].astype(str).tolist(), starts,
-               frame["segment"].fillna("").astype(str).tolist(), frame["value"].astype(float).tolist(),
-               frame["note"].fillna("").astype(str).tolist(), frame["unit"].astype(str).tolist(), strict=True)
+    return zip(
+        frame["product"].astype(str).tolist(),
+        frame["kpi_name"].astype(str).tolist(),
+        starts,
+        frame["segment"].fillna("").astype(str).tolist(),
+        frame["value"].astype(float).tolist(),
+        frame["note"].fillna("").astype(str).tolist(),
+        frame["unit"].astype(str).tolist(),
+        strict=True,
+    )
 
 
-def write_xlsx(frame: pd.DataFrame, target: str | os.PathLike[str], *, sheet_per_product: bool = False,
-               title: str = "KPI values") -> Path:
+def write_xlsx(
+    frame: pd.DataFrame,
+    target: str | os.PathLike[str],
+    *,
+    sheet_per_product: bool = False,
+    title: str = "KPI values",
+) -> Path:
     """Write ``frame`` (columns :data:`FRAME_COLUMNS`) as an .xlsx workbook, atomically.
 
     One long sheet called ``title``, or one sheet per product. Header row bold
@@ -180,10 +192,15 @@ def write_xlsx(frame: pd.DataFrame, target: str | os.PathLike[str], *, sheet_per
                 if math.isnan(value):  # a stored empty value stays an empty cell
                     number = WriteOnlyCell(sheet, None)
                 else:
-                    number = WriteOnlyCell(sheet, _percent_fraction(value) if unit == "percent" else value)
+                    stored = _percent_fraction(value) if unit == "percent" else value
+                    number = WriteOnlyCell(sheet, stored)
+                    # openpyxl writes numbers with "%.16g", which loses the 17th digit some doubles
+                    # need; repr() is the shortest text that reads back to the same double.
+                    number._value = repr(stored)
                     number.number_format = _number_format(unit, value)
-                sheet.append([text_cell(product), text_cell(kpi), period, text_cell(segment), number,
-                              text_cell(note)])
+                sheet.append(
+                    [text_cell(product), text_cell(kpi), period, text_cell(segment), number, text_cell(note)]
+                )
                 count += 1
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{count + 1}"
         if not groups:
@@ -221,8 +238,16 @@ def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str], *, delimiter:
             writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
             writer.writerow(EXPORT_COLUMNS)
             for product, kpi, start, segment, value, note, unit in _frame_rows(frame):
-                writer.writerow([_csv_text(product), _csv_text(kpi), start.isoformat(), _csv_text(segment),
-                                 format_csv_number(value, unit), _csv_text(note)])
+                writer.writerow(
+                    [
+                        _csv_text(product),
+                        _csv_text(kpi),
+                        start.isoformat(),
+                        _csv_text(segment),
+                        format_csv_number(value, unit),
+                        _csv_text(note),
+                    ]
+                )
 
     return atomic_write(target, write)
 

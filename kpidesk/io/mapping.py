@@ -120,8 +120,12 @@ class _Index:
 
     def find(self, label: str) -> tuple[KpiRef | None, str, list[KpiRef]]:
         """(match, level, ambiguous candidates)."""
-        levels = (("name", self.exact, label), ("alias", self.normal, normalise(label)),
-                  ("loose", self.loose, loose(label)), ("acronym", self.acronym, normalise(label)))
+        levels = (
+            ("name", self.exact, label),
+            ("alias", self.normal, normalise(label)),
+            ("loose", self.loose, loose(label)),
+            ("acronym", self.acronym, normalise(label)),
+        )
         for level, table, form in levels:
             if not form:
                 continue
@@ -150,16 +154,24 @@ def _unique(refs: list[KpiRef]) -> list[KpiRef]:
 
 def slug(text: str) -> str:
     """A KPI key from a label: "Cost per MQL ($)" → "cost_per_mql" (same rule as KpiService)."""
-    key = re.sub(r"[^a-z0-9]+", "_", unicodedata.normalize("NFKD", str(text)).casefold()
-                 .encode("ascii", "ignore").decode()).strip("_")
+    key = re.sub(
+        r"[^a-z0-9]+",
+        "_",
+        unicodedata.normalize("NFKD", str(text)).casefold().encode("ascii", "ignore").decode(),
+    ).strip("_")
     if not key or not key[0].isalpha():
         key = f"kpi_{key}".rstrip("_")
     return key[:80]
 
 
-def suggest(labels: Iterable[str], kpis: Sequence[KpiRef], catalog: Sequence[KpiRef] = (), *,
-            units: Mapping[str, str] | None = None,
-            remembered: Mapping[str, LabelDecision] | None = None) -> dict[str, LabelDecision]:
+def suggest(
+    labels: Iterable[str],
+    kpis: Sequence[KpiRef],
+    catalog: Sequence[KpiRef] = (),
+    *,
+    units: Mapping[str, str] | None = None,
+    remembered: Mapping[str, LabelDecision] | None = None,
+) -> dict[str, LabelDecision]:
     """A decision for every distinct label (see the module docstring for the rule).
 
     ``units`` gives the unit guessed from each label's values (for ``custom``);
@@ -181,7 +193,9 @@ def suggest(labels: Iterable[str], kpis: Sequence[KpiRef], catalog: Sequence[Kpi
             continue
         ref, level, ambiguous = index.find(label)
         if ref is not None:
-            decisions[label] = LabelDecision(label, EXISTING, ref.key, ref.name, unit=ref.unit, matched_by=level)
+            decisions[label] = LabelDecision(
+                label, EXISTING, ref.key, ref.name, unit=ref.unit, matched_by=level
+            )
             continue
         note = ""
         if ambiguous:
@@ -189,17 +203,21 @@ def suggest(labels: Iterable[str], kpis: Sequence[KpiRef], catalog: Sequence[Kpi
         entry, _level, _ = catalog_index.find(label)
         if entry is not None and not ambiguous:
             # Two labels naming the same catalog KPI ("Blended CAC", "Blended CAC ($)") share one new KPI.
-            key = from_catalog.get(entry.key) or (entry.key if entry.key not in taken else _free_key(entry.key, taken))
+            key = from_catalog.get(entry.key) or (
+                entry.key if entry.key not in taken else _free_key(entry.key, taken)
+            )
             from_catalog[entry.key] = key
             taken.add(key)
-            decisions[label] = LabelDecision(label, CATALOG, key, entry.name, catalog_key=entry.key,
-                                             unit=entry.unit, matched_by="catalog")
+            decisions[label] = LabelDecision(
+                label, CATALOG, key, entry.name, catalog_key=entry.key, unit=entry.unit, matched_by="catalog"
+            )
             continue
         key = _free_key(slug(label), taken)
         taken.add(key)
         unit = (units or {}).get(label, "count")
-        decisions[label] = LabelDecision(label, CUSTOM, key, label.strip()[:200] or key, unit=unit,
-                                         matched_by="new", note=note)
+        decisions[label] = LabelDecision(
+            label, CUSTOM, key, label.strip()[:200] or key, unit=unit, matched_by="new", note=note
+        )
     return decisions
 
 
@@ -223,13 +241,19 @@ def header_signature(labels: Iterable[str], layout: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-_CURRENCY_LABEL = re.compile(r"[$€£¥₹]|\b(usd|eur|gbp|revenue|rev|cost|costs|spend|cac|price|arpu|mrr|arr|"
-                             r"pipeline|sales|income|budget|ltv|clv)\b", re.IGNORECASE)
-_PERCENT_LABEL = re.compile(r"%|\b(rate|share|ratio of|conversion|percent|percentage|margin)\b", re.IGNORECASE)
+_CURRENCY_LABEL = re.compile(
+    r"[$€£¥₹]|\b(usd|eur|gbp|revenue|rev|cost|costs|spend|cac|price|arpu|mrr|arr|"
+    r"pipeline|sales|income|budget|ltv|clv)\b",
+    re.IGNORECASE,
+)
+_PERCENT_LABEL = re.compile(
+    r"%|\b(rate|share|ratio of|conversion|percent|percentage|margin)\b", re.IGNORECASE
+)
 
 
-def guess_unit(is_percent: bool, currency: bool, all_non_negative: bool, label: str = "",
-               all_fractions: bool = False) -> str:
+def guess_unit(
+    is_percent: bool, currency: bool, all_non_negative: bool, label: str = "", all_fractions: bool = False
+) -> str:
     """Unit for a new custom KPI from its values and its label.
 
     percent: a value carried "%", or the label says %/rate/share/conversion and

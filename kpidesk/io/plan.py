@@ -53,8 +53,23 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-RECORD_COLUMNS = ("sheet", "row", "column", "kpi_label", "period_start", "frequency", "raw", "value",
-                  "is_percent", "segment", "product", "note", "problem", "missing", "skip")
+RECORD_COLUMNS = (
+    "sheet",
+    "row",
+    "column",
+    "kpi_label",
+    "period_start",
+    "frequency",
+    "raw",
+    "value",
+    "is_percent",
+    "segment",
+    "product",
+    "note",
+    "problem",
+    "missing",
+    "skip",
+)
 _FREQ_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 INSERT, UPDATE, UNCHANGED = "insert", "update", "unchanged"
 
@@ -186,17 +201,37 @@ class ImportPlan:
             frame = frame.head(limit)
         out: list[PlanRow] = []
         for r in frame.itertuples(index=False):
-            old = None if r.old_value is None or (isinstance(r.old_value, float) and math.isnan(r.old_value)) \
+            old = (
+                None
+                if r.old_value is None or (isinstance(r.old_value, float) and math.isnan(r.old_value))
                 else float(r.old_value)
-            out.append(PlanRow(r.action, r.sheet, f"{r.column}{int(r.row)}", r.product,
-                               r.kpi_key, r.kpi_name, dt.date.fromisoformat(r.period_start), r.frequency,
-                               r.segment, float(r.value), old, r.note))
+            )
+            out.append(
+                PlanRow(
+                    r.action,
+                    r.sheet,
+                    f"{r.column}{int(r.row)}",
+                    r.product,
+                    r.kpi_key,
+                    r.kpi_name,
+                    dt.date.fromisoformat(r.period_start),
+                    r.frequency,
+                    r.segment,
+                    float(r.value),
+                    old,
+                    r.note,
+                )
+            )
         return out
 
     def summary(self) -> str:
         """One paragraph for the user: what would change."""
-        parts = [f"{self.inserts:,} new value(s)", f"{self.updates:,} changed", f"{self.unchanged:,} unchanged",
-                 f"{len(self.rejected):,} rejected"]
+        parts = [
+            f"{self.inserts:,} new value(s)",
+            f"{self.updates:,} changed",
+            f"{self.unchanged:,} unchanged",
+            f"{len(self.rejected):,} rejected",
+        ]
         text = f"{self.file_name}: " + ", ".join(parts) + "."
         if self.skipped:
             text += f" {len(self.skipped):,} cell(s) of totals/average rows skipped."
@@ -207,8 +242,10 @@ class ImportPlan:
         if self.new_products:
             text += f" New products: {', '.join(self.new_products)}."
         if not self.changes_anything and self.already_imported:
-            text += (f" This file was already imported (batch #{self.already_imported[-1]}); "
-                     "importing it again changes nothing.")
+            text += (
+                f" This file was already imported (batch #{self.already_imported[-1]}); "
+                "importing it again changes nothing."
+            )
         elif not self.changes_anything:
             text += " Nothing would change."
         return text
@@ -232,15 +269,36 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     out = records.copy()
-    defaults: dict[str, Any] = {"sheet": "", "row": 0, "column": "", "frequency": "", "raw": None,
-                                "is_percent": False, "segment": "", "product": "", "note": "",
-                                "problem": "", "missing": False, "skip": ""}
+    defaults: dict[str, Any] = {
+        "sheet": "",
+        "row": 0,
+        "column": "",
+        "frequency": "",
+        "raw": None,
+        "is_percent": False,
+        "segment": "",
+        "product": "",
+        "note": "",
+        "problem": "",
+        "missing": False,
+        "skip": "",
+    }
     for column, default in defaults.items():
         if column not in out.columns:
             out[column] = default
     if "kpi_label" not in out.columns or "value" not in out.columns or "period_start" not in out.columns:
         raise ValueError("records need kpi_label, period_start and value columns")
-    for column in ("sheet", "column", "kpi_label", "frequency", "segment", "product", "note", "problem", "skip"):
+    for column in (
+        "sheet",
+        "column",
+        "kpi_label",
+        "frequency",
+        "segment",
+        "product",
+        "note",
+        "problem",
+        "skip",
+    ):
         out[column] = out[column].fillna("").astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["is_percent"] = out["is_percent"].fillna(False).astype(bool)
@@ -250,10 +308,20 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targets: dict[tuple[str, str], TargetKpi],
-               existing: pd.DataFrame, *, default_product: str, file_name: str = "", file_path: str = "",
-               sha256: str = "", layout: str = "", new_products: list[str] | None = None,
-               new_kpis: list[NewKpi] | None = None) -> ImportPlan:
+def build_plan(
+    records: pd.DataFrame,
+    decisions: dict[str, LabelDecision],
+    targets: dict[tuple[str, str], TargetKpi],
+    existing: pd.DataFrame,
+    *,
+    default_product: str,
+    file_name: str = "",
+    file_path: str = "",
+    sha256: str = "",
+    layout: str = "",
+    new_products: list[str] | None = None,
+    new_kpis: list[NewKpi] | None = None,
+) -> ImportPlan:
     """Classify every record (see the module docstring for the rules).
 
     ``targets`` maps (product name, KPI key) to the KPI values land on;
@@ -301,13 +369,19 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
 
     # label → decision
     labels = rec["kpi_label"].to_numpy(dtype=object)
-    actions = np.array([decisions[x].action if x in decisions else IGNORE for x in labels], dtype=object) \
-        if len(rec) else np.empty(0, dtype=object)
+    actions = (
+        np.array([decisions[x].action if x in decisions else IGNORE for x in labels], dtype=object)
+        if len(rec)
+        else np.empty(0, dtype=object)
+    )
     ignored = alive & (actions == IGNORE)
     ignored_cells = int(ignored.sum())
     alive &= ~ignored
-    keys = np.array([decisions[x].kpi_key if x in decisions else "" for x in labels], dtype=object) \
-        if len(rec) else np.empty(0, dtype=object)
+    keys = (
+        np.array([decisions[x].kpi_key if x in decisions else "" for x in labels], dtype=object)
+        if len(rec)
+        else np.empty(0, dtype=object)
+    )
     products = rec["product"].to_numpy(dtype=object).copy()
     products[products == ""] = default_product
 
@@ -357,8 +431,13 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
         too_low = mask & (values < low) if low is not None else np.zeros(len(rec), dtype=bool)
         too_high = mask & (values > high) if high is not None else np.zeros(len(rec), dtype=bool)
         name = target.name
-        reject(too_low, lambda v, low=low, name=name: f"{v:g} is below {low:g}, the lowest value {name} can take")
-        reject(too_high, lambda v, high=high, name=name: f"{v:g} is above {high:g}, the highest value {name} can take")
+        reject(
+            too_low, lambda v, low=low, name=name: f"{v:g} is below {low:g}, the lowest value {name} can take"
+        )
+        reject(
+            too_high,
+            lambda v, high=high, name=name: f"{v:g} is above {high:g}, the highest value {name} can take",
+        )
         alive &= ~(too_low | too_high)
         mask &= ~(too_low | too_high)
         # Snap each record to the coarser of its own and the KPI's frequency.
@@ -380,20 +459,25 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
     accepted["frequency"] = frequencies[alive]
     accepted["period_start"] = starts[alive].dt.strftime("%Y-%m-%d")
     names = {(t.product, t.key): t.name for t in targets.values()}
-    accepted["kpi_name"] = [names.get(pk, "") for pk in zip(accepted["product"], accepted["kpi_key"], strict=True)]
+    accepted["kpi_name"] = [
+        names.get(pk, "") for pk in zip(accepted["product"], accepted["kpi_key"], strict=True)
+    ]
 
     dup = accepted.duplicated(["kpi_id", "period_start", "segment"], keep=False).to_numpy()
     if dup.any():
         groups = accepted[dup].groupby(["kpi_id", "period_start", "segment"], sort=False)
-        cells = {idx: [f"{c}{int(r)}" for r, c in zip(g["row"], g["column"], strict=True)]
-                 for idx, g in groups}
+        cells = {
+            idx: [f"{c}{int(r)}" for r, c in zip(g["row"], g["column"], strict=True)] for idx, g in groups
+        }
         reasons = []
         for r in accepted[dup].itertuples(index=False):
             here = f"{r.column}{int(r.row)}"
             others = [c for c in cells[(r.kpi_id, r.period_start, r.segment)] if c != here][:3]
             seg = f" ({r.segment})" if r.segment else ""
-            reasons.append(f"{r.kpi_name or r.kpi_key} already has a value for {r.period_start}{seg} "
-                           f"in this file (cell {', '.join(others)}); remove one of them")
+            reasons.append(
+                f"{r.kpi_name or r.kpi_key} already has a value for {r.period_start}{seg} "
+                f"in this file (cell {', '.join(others)}); remove one of them"
+            )
         dup_index = accepted.index[dup]
         part = rec.loc[dup_index, ["sheet", "row", "column", "kpi_label", "raw"]].copy()
         part["reason"] = reasons
@@ -403,11 +487,20 @@ def build_plan(records: pd.DataFrame, decisions: dict[str, LabelDecision], targe
     accepted = _classify(accepted, existing)
     rejected = _rejections(rejections)
     return ImportPlan(
-        file_name=file_name, file_path=file_path, sha256=sha256,
-        sheets=list(dict.fromkeys(rec["sheet"].tolist())), layout=layout, decisions=dict(decisions),
-        values=accepted.reset_index(drop=True), rejected=rejected, skipped=_rejections(skipped_parts), new_products=list(new_products or []),
+        file_name=file_name,
+        file_path=file_path,
+        sha256=sha256,
+        sheets=list(dict.fromkeys(rec["sheet"].tolist())),
+        layout=layout,
+        decisions=dict(decisions),
+        values=accepted.reset_index(drop=True),
+        rejected=rejected,
+        skipped=_rejections(skipped_parts),
+        new_products=list(new_products or []),
         new_kpis=[k for k in (new_kpis or []) if (accepted["kpi_id"] == k.placeholder_id).any()],
-        missing_cells=missing_cells, ignored_cells=ignored_cells, default_product=default_product,
+        missing_cells=missing_cells,
+        ignored_cells=ignored_cells,
+        default_product=default_product,
     )
 
 
@@ -420,7 +513,8 @@ def _classify(accepted: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
         accepted["note"] = accepted["note"].astype(str)
         return accepted
     old = existing[["kpi_id", "period_start", "segment", "value", "note"]].rename(
-        columns={"value": "old_value", "note": "old_note"})
+        columns={"value": "old_value", "note": "old_note"}
+    )
     old = old.assign(_found=True)
     merged = accepted.merge(old, on=["kpi_id", "period_start", "segment"], how="left", sort=False)
     merged.index = accepted.index
@@ -430,7 +524,9 @@ def _classify(accepted: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     keep_note = found & (merged["note"].to_numpy() == "")
     merged.loc[keep_note, "note"] = merged.loc[keep_note, "old_note"]
     old_values = merged["old_value"].to_numpy(dtype=np.float64)
-    same = found & (old_values == merged["value"].to_numpy()) & (merged["note"] == merged["old_note"]).to_numpy()
+    same = (
+        found & (old_values == merged["value"].to_numpy()) & (merged["note"] == merged["old_note"]).to_numpy()
+    )
     action = np.where(found, UPDATE, INSERT).astype(object)
     action[same] = UNCHANGED
     merged["action"] = action
@@ -444,7 +540,16 @@ def _rejections(parts: list[pd.DataFrame]) -> list[Rejection]:
         return []
     frame = pd.concat(parts)
     frame = frame.assign(_width=frame["column"].str.len()).sort_values(
-        ["sheet", "row", "_width", "column"], kind="stable")
-    return [Rejection(str(r.sheet), int(r.row), str(r.column), str(r.kpi_label),
-                      "" if r.raw is None else str(r.raw), str(r.reason))
-            for r in frame.itertuples(index=False)]
+        ["sheet", "row", "_width", "column"], kind="stable"
+    )
+    return [
+        Rejection(
+            str(r.sheet),
+            int(r.row),
+            str(r.column),
+            str(r.kpi_label),
+            "" if r.raw is None else str(r.raw),
+            str(r.reason),
+        )
+        for r in frame.itertuples(index=False)
+    ]
