@@ -37,7 +37,17 @@ For the review workbook, ``explanation_rows(explanation)`` gives every
 segment's exact numbers as rows under ``TABLE_HEADERS``.
 
 Get explanations through ``kpidesk.services.explain_service.ExplainService``
-(it reads the workspace); this package never touches storage.
+(it reads the workspace; this package never touches storage):
+
+- ``ExplainService(db).explain(kpi, "2026-Q3")`` or ``.explain(kpi_id,
+  some_date, frequency="month")``; ``compare="last-year"``, ``by="region"``,
+  ``anomalies=False`` to skip the anomaly check. Slow-ish (tens of ms):
+  run it off the GUI thread.
+- ``.explain_many(kpis, period)`` does many KPIs in one read and one pass;
+  ``.biggest_movers(product, period, top=5)`` picks the KPIs with the largest
+  relative change and explains them (the review pack).
+- When a period has no value, ``explanation.change`` is NaN, the headline
+  says which period is missing and there are no breakdowns.
 """
 
 from kpidesk.domain.explain.additive import decompose_additive
