@@ -11,7 +11,7 @@ from kpidesk.cli.common import open_workspace, print_table
 from kpidesk.domain.enums import GoalKind
 from kpidesk.domain.goals import GoalEvaluation, StatusBands
 from kpidesk.domain.goals.model import num
-from kpidesk.domain.goals.phrases import parse_change, parse_horizon
+from kpidesk.domain.goals.phrases import parse_change, parse_horizon, parse_statement
 from kpidesk.domain.periods import parse_date, period_label
 from kpidesk.errors import ValidationError
 
@@ -48,9 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         description="Examples: kpidesk goal add onboarding_completion --product Pulse "
                                     "--increase-by 25%% --within 'next quarter'; kpidesk goal add churn_rate "
                                     "--decrease-to 2 --due 2026-12-31")
-    a.add_argument("kpi", help="KPI key, name or Product/key")
+    a.add_argument("kpi", nargs="?", help="KPI key, name or Product/key (not needed with --say)")
     a.add_argument("--product")
-    target = a.add_mutually_exclusive_group(required=True)
+    a.add_argument("--say", metavar="SENTENCE",
+                   help="the whole goal in words: 'Increase onboarding completion by 25%% within the next quarter'")
+    target = a.add_mutually_exclusive_group()
     target.add_argument("--increase-to", type=float, metavar="VALUE")
     target.add_argument("--decrease-to", type=float, metavar="VALUE")
     target.add_argument("--stay-above", type=float, metavar="VALUE")
@@ -187,13 +189,58 @@ def _goal_fields(args: Any, kpi_name: str) -> dict[str, Any]:
     return fields
 
 
+def _said_fields(args: Any) -> tuple[str, dict[str, Any]]:
+    """KPI text and goal fields from ``--say``; explicit options still override the dates and details."""
+    parsed = parse_statement(args.say, _today(args))
+    fields: dict[str, Any] = {
+        "kind": parsed.kind.value, "target_value": parsed.target_value, "relative_change": parsed.relative_change,
+        "relative_mode": parsed.relative_mode, "band_low": parsed.band_low, "band_high": parsed.band_high,
+        "start_date": _day(args.start, "start date") or parsed.start,
+        "due_date": _day(args.due, "due date") or parsed.due,
+        "statement": args.statement or args.say.strip().rstrip("."), "baseline_value": args.baseline,
+        "baseline_date": _day(args.baseline_date, "baseline date"), "owner": args.owner,
+        "rationale": args.rationale, "confidence": args.confidence,
+    }
+    return parsed.kpi_text, fields
+
+
+def _find_kpi(ws: Any, text: str, product: str | None) -> Any:
+    """A KPI from the words of a sentence: key, name or alias; then its slug; then the one KPI whose
+    name contains every word (so "churn rate" finds "Customer churn rate")."""
+    from kpidesk.errors import NotFoundError
+    from kpidesk.services.kpi_service import slug
+
+    for ref in (text, slug(text)):
+        try:
+            return ws.kpis.resolve(ref, product)
+        except NotFoundError:
+            continue
+    words = slug(text).split("_")
+    matches = [k for k in ws.kpis.list(product) if all(w in slug(k.name).split("_") for w in words)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        names = ", ".join(sorted(k.name for k in matches))
+        raise ValidationError(f"'{text}' could be several KPIs ({names}); name it exactly or add --product.")
+    raise NotFoundError(f"No KPI matches '{text}'; see 'kpidesk kpi list'.")
+
+
 def cmd_goal_add(args: Any) -> int:
     from kpidesk.services.goal_service import GoalService
 
     with open_workspace(args) as ws:
-        kpi = ws.kpis.resolve(args.kpi, args.product)
         goals = GoalService(ws.db)
-        fields = _goal_fields(args, kpi.name.lower() if kpi.name[1:].islower() else kpi.name)
+        if args.say:
+            kpi_text, fields = _said_fields(args)
+            kpi = _find_kpi(ws, args.kpi or kpi_text, args.product)
+        else:
+            if not args.kpi:
+                raise ValidationError("Name the KPI, or give the whole goal with --say '...'.")
+            if all(getattr(args, o) is None for o in (*_ABSOLUTE, *_RELATIVE, "band")):
+                raise ValidationError("Say the target: --increase-to, --decrease-to, --stay-above, --stay-below, "
+                                      "--band, --increase-by or --decrease-by (or the whole goal with --say).")
+            kpi = ws.kpis.resolve(args.kpi, args.product)
+            fields = _goal_fields(args, kpi.name.lower() if kpi.name[1:].islower() else kpi.name)
         if args.objective:
             fields["objective_id"] = goals.find_or_add_objective(args.objective, product=kpi.product_id).id
         row, changes = goals.add(kpi.id, **fields)

@@ -116,3 +116,20 @@ def test_status_with_no_goals(db: str, capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert out.startswith("Status as of 2026-07-10: 0 goals")
     assert "Needs attention (0)" in out
+
+
+def test_goal_from_one_sentence(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(db, "goal", "add", "--say", "Increase onboarding completion by 25% within the next quarter",
+               "--today", "2026-06-20", "--rationale", "Users who finish onboarding retain twice as well")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert '"Increase onboarding completion by 25% within the next quarter"' in out
+    assert "Baseline 46 (2026-06-01); 2026-07-01 → 2026-09-30." in out
+    assert "target 57.5" in out
+    # the words of the sentence find "Onboarding completion" even when only part of the name is used
+    assert run(db, "goal", "add", "--say", "Keep completion above 40 by 2026-12-31", "--today", "2026-06-20") == 0
+    assert '"Keep completion above 40 by 2026-12-31"' in capsys.readouterr().out
+    assert run(db, "goal", "add", "--say", "Increase happiness by 5% within the next quarter") == 1
+    assert "No KPI matches 'happiness'" in capsys.readouterr().err
+    assert run(db, "goal", "add", "onboarding_completion", "--due", "2027-01-01") == 1
+    assert "Say the target" in capsys.readouterr().err
