@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
+from kpidesk.domain.analytics.partial import is_partial
 from kpidesk.domain.enums import Aggregation, Frequency, Provenance, Unit
+from kpidesk.domain.periods import period_start
 from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_NAMES, get_recipe
 from kpidesk.errors import KpideskError, NotFoundError, ValidationError
 from kpidesk.progress import Progress, check_cancelled
@@ -73,21 +75,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 # KPIs some recipes produce that the catalog does not hold: how to create them
+_SHARE = {"unit": Unit.PERCENT, "aggregation": Aggregation.RATIO, "category": "customer", "stage": "referral"}
+_USERS = {"unit": Unit.COUNT, "aggregation": Aggregation.SUM, "category": "customer", "stage": "retention"}
 EXTRA_KPIS: dict[str, dict[str, str]] = {
-    "arr": {
-        "name": "Annual recurring revenue",
-        "unit": Unit.CURRENCY,
-        "aggregation": Aggregation.LAST,
-        "category": "financial",
-        "stage": "revenue",
-    },
-    "repeat_purchase_rate": {
-        "name": "Repeat purchase rate",
-        "unit": Unit.PERCENT,
-        "aggregation": Aggregation.RATIO,
-        "category": "customer",
-        "stage": "retention",
-    },
     "survey_responses": {
         "name": "Survey responses",
         "unit": Unit.COUNT,
@@ -95,6 +85,11 @@ EXTRA_KPIS: dict[str, dict[str, str]] = {
         "category": "customer",
         "stage": "none",
     },
+    "nps_promoters": {"name": "NPS promoters", **_SHARE},
+    "nps_passives": {"name": "NPS passives", **_SHARE, "direction": "band"},
+    "nps_detractors": {"name": "NPS detractors", **_SHARE, "direction": "down"},
+    "resurrected_users": {"name": "Resurrected users", **_USERS},
+    "dormant_users": {"name": "Dormant users", **_USERS, "direction": "down"},
 }
 
 
@@ -333,12 +328,18 @@ class SourceService:
                 session.commit()
 
     def _kpi_for(self, product_id: int, key: str, frequency: Frequency) -> Kpi:
+        """The product's KPI for a recipe output, created from the catalog (or as a
+        custom KPI) when missing. A measured KPI has no formula: a catalog formula
+        (e.g. stickiness = dau / mau × 100) is dropped, since the values now come
+        from the raw export itself."""
         with self._db.session() as session:
             kpi = session.exec(select(Kpi).where(Kpi.product_id == product_id, Kpi.key == key)).first()
         if kpi is not None:
+            if kpi.formula:
+                kpi, _ = self._kpis.update(kpi.id, formula=None)  # type: ignore[arg-type]
             return kpi
         if key in self._catalog:
-            kpi, _ = self._kpis.add_from_catalog(product_id, key, frequency=frequency.value)
+            kpi, _ = self._kpis.add_from_catalog(product_id, key, frequency=frequency.value, formula="")
             return kpi
         extra = EXTRA_KPIS.get(key, {"name": key.replace("_", " ").capitalize()})
         fields = {k: str(v) for k, v in extra.items() if k != "name"}
@@ -372,11 +373,18 @@ class SourceService:
             denominator = (
                 output.denominator.reindex(output.values.index) if output.denominator is not None else None
             )
+            partial_start = None
+            if result.data_end is not None and output.frequency is not Frequency.DAY:
+                start = period_start(result.data_end, output.frequency)
+                if is_partial(start, output.frequency, result.data_end):
+                    partial_start = start
             for position, (stamp, value) in enumerate(output.values.items()):
                 if value is None or (isinstance(value, float) and math.isnan(value)):
                     continue
                 num = None if numerator is None else _number(numerator.iloc[position])
                 den = None if denominator is None else _number(denominator.iloc[position])
+                # the export ends inside this period: say so, it is not a complete value
+                note = f"so far: data through {result.data_end}" if stamp.date() == partial_start else ""
                 rows.append(
                     (
                         kpi.id,
@@ -386,7 +394,7 @@ class SourceService:
                         float(value),
                         num,
                         den,
-                        "",
+                        note,
                     )
                 )
         with self._db.raw(write=True) as dbapi:

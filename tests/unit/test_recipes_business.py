@@ -89,6 +89,8 @@ def test_transactions_by_hand() -> None:
     assert result.get("repeat_purchase_rate").values[feb] == pytest.approx(200 / 3)
     assert result.get("clv").values[feb] == pytest.approx(110)
     assert result.get("arr").values[jan] == 720
+    assert result.get("new_customers").values.to_dict() == {jan: 3, feb: 1}  # a, b, d; then c
+    assert result.get("cogs").values.to_dict() == {jan: 13, feb: 37}
 
 
 def test_clv_conventions_by_hand() -> None:
@@ -235,8 +237,13 @@ def test_spend_by_hand() -> None:
     assert spend_recipe.ltv_cac(pd.Series([600.0], index=[jan]), cac).iloc[0] == 12
     payback = spend_recipe.cac_payback(cac, pd.Series([20.0], index=[jan]), pd.Series([50.0], index=[jan]))
     assert payback.iloc[0] == 5
-    with pytest.raises(ValidationError, match="new_customers"):
-        spend_recipe.run(frame.drop(columns=["new_customers", "conversions"]))
+    assert result.get("marketing_spend").values.tolist() == [150, 80]
+    assert result.get("marketing_spend", "channel:ads").values.tolist() == [100, 80]
+    assert result.get("new_customers").values.tolist() == [3, 0]
+    spend_only = spend_recipe.run(frame.drop(columns=["new_customers", "conversions"]))
+    assert spend_only.keys() == ["marketing_spend"] * 3
+    with pytest.raises(ValidationError, match="CAC needs new customers"):
+        spend_recipe.cac(spend_recipe.prepare(frame.drop(columns=["new_customers"])))
 
 
 def test_new_customers_from_a_table_by_hand() -> None:
@@ -332,6 +339,9 @@ def test_survey_by_hand() -> None:
     table = result.tables["nps"]
     assert table["promoters"].tolist() == [2, 2]
     assert table["passives_pct"].iloc[0] == 20
+    assert result.get("nps_promoters").values.iloc[0] == 40
+    assert result.get("nps_detractors").values.iloc[0] == 40
+    assert result.get("nps_passives").denominator.iloc[0] == 5
     assert result.get("csat").values.iloc[0] == pytest.approx(200 / 3)
     assert result.get("ces").values.iloc[0] == 2.5
     assert result.get("survey_responses", "measure:nps").values.tolist() == [5, 3]

@@ -170,6 +170,36 @@ def test_activation_funnel_adoption_usage_by_hand() -> None:
         funnel(log, ["open"], 1)
 
 
+def test_run_stores_lifecycle_retention_and_funnel_kpis() -> None:
+    """Monthly, funnel open → buy within 2 h (see the activation test for the times):
+    March entries ann, bob, cyd; only ann completes → conversion 33.3 %, drop-off 66.7 %.
+    A single month: no month-1 retention can be known yet, so none is stored.
+    """
+    result = run(tiny_log(), {"funnel_steps": ["open", "buy"], "funnel_window_hours": 2})
+    march = pd.Timestamp("2024-03-01")
+    assert result.get("conversion_rate").values[march] == pytest.approx(100 / 3)
+    assert result.get("funnel_dropoff").values[march] == pytest.approx(200 / 3)
+    assert result.get("conversion_rate").denominator[march] == 3
+    assert all(output.key != "retention_rate" for output in result.outputs)
+    assert result.get("signups").values[march] == 3
+
+
+def test_run_month_one_retention_by_hand() -> None:
+    """u1: Jan, Mar; u2: Jan, Feb, Apr; u3: Feb. Month-1 retention ("on"):
+    Jan cohort {u1, u2}: u2 active in Feb → 50 %; Feb cohort {u3}: 0 %; Mar cohort is empty.
+    Lifecycle: resurrected in Mar (u1) and Apr (u2); dormant Feb 1, Mar 2, Apr 1.
+    """
+    rows = [
+        ("u1", "2024-01-05"), ("u2", "2024-01-07"), ("u2", "2024-02-02"), ("u3", "2024-02-09"),
+        ("u1", "2024-03-03"), ("u2", "2024-04-04"),
+    ]  # fmt: skip
+    result = run(pd.DataFrame(rows, columns=["user", "timestamp"]))
+    retention = result.get("retention_rate").values
+    assert retention.to_dict() == {pd.Timestamp("2024-01-01"): 50.0, pd.Timestamp("2024-02-01"): 0.0}
+    assert result.get("resurrected_users").values.tolist() == [0, 1, 1]
+    assert result.get("dormant_users").values.tolist() == [1, 2, 1]
+
+
 def test_bad_input_is_refused_with_row() -> None:
     frame = tiny_log()
     frame.loc[3, "timestamp"] = "not a date"

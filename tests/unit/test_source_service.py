@@ -45,6 +45,8 @@ def service(workspace):
 def test_add_maps_columns_runs_the_recipe_and_keeps_provenance(workspace, service, tmp_path: Path) -> None:
     """DAU stored for each day equals the distinct members of that day in the CSV."""
     raw = write_events_csv(tmp_path / "events.csv")
+    sticky, _ = workspace.kpis.add_from_catalog("App", "stickiness")
+    assert sticky.formula == "dau / mau * 100"
     source, changes = service.add(
         "App",
         tmp_path / "events.csv",
@@ -66,6 +68,16 @@ def test_add_maps_columns_runs_the_recipe_and_keeps_provenance(workspace, servic
     kpis = {k.key: k for k in workspace.kpis.list("App")}
     assert kpis["activation_rate"].convention.startswith("new users doing buy within 7 days")
     assert kpis["stickiness"].convention == "DAU / rolling-30-day MAU"
+    assert not kpis["stickiness"].formula  # measured from the export now, not derived
+    # the export ends inside April: April's monthly values say they are partial
+    last_day = pd.to_datetime(raw["Event Time"]).max().date()
+    assert last_day.month == 4
+    with workspace.db.raw() as con:
+        notes = con.execute(
+            "SELECT period_start, note FROM measurement WHERE kpi_id = ? ORDER BY period_start",
+            (kpi_id(workspace, "signups"),),
+        ).fetchall()
+    assert notes == [("2024-03-01", ""), ("2024-04-01", f"so far: data through {last_day}")]
 
 
 def test_refresh_skips_unchanged_files_and_replaces_old_values(workspace, service, tmp_path: Path) -> None:

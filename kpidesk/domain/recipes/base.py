@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -39,6 +40,8 @@ class RecipeResult:
     recipe: str
     outputs: list[KpiOutput] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # the last day the export covers: the period containing it may be partial
+    data_end: dt.date | None = None
 
     def get(self, key: str, segment: str = "") -> KpiOutput:
         for output in self.outputs:

@@ -491,15 +491,8 @@ def activation(
     return frame
 
 
-def funnel(log: EventLog, steps: Sequence[str], window_hours: float) -> pd.DataFrame:
-    """Ordered funnel within a conversion window.
-
-    A user enters at their first ``steps[0]`` event (time t1). Step k is reached
-    at the earliest ``steps[k]`` event at or after the time step k − 1 was
-    reached and at most ``window_hours`` after t1. Per step: users reaching it,
-    conversion_pct = 100 × users_k / users_1 (overall), step_pct =
-    100 × users_k / users_{k−1}, dropoff_pct = 100 − step_pct.
-    """
+def _funnel_reached(log: EventLog, steps: Sequence[str], window_hours: float) -> list[np.ndarray]:
+    """For each step, the entry time t1 (ns) of every user who reached it (see :func:`funnel`)."""
     if len(steps) < 2:
         raise ValidationError("A funnel needs at least two steps.")
     window = round(window_hours * 3.6e12)
@@ -514,9 +507,10 @@ def funnel(log: EventLog, steps: Sequence[str], window_hours: float) -> pd.DataF
     state = pd.DataFrame(
         {"user": entered.index.to_numpy(), "t1": entered.to_numpy(), "t": entered.to_numpy()}
     )
-    counts = [len(state)]
+    reached = [state["t1"].to_numpy()]
     for step_frame in frames[1:]:
         state = state.sort_values("t", kind="stable")
+        # earliest next-step event at or after the previous step, per user
         matched = pd.merge_asof(
             state,
             step_frame.rename(columns={"t": "t_next"}),
@@ -534,7 +528,45 @@ def funnel(log: EventLog, steps: Sequence[str], window_hours: float) -> pd.DataF
                 "t": matched["t_next"][ok].to_numpy().astype(np.int64),
             }
         )
-        counts.append(len(state))
+        reached.append(state["t1"].to_numpy())
+    return reached
+
+
+def funnel_by_period(
+    log: EventLog, steps: Sequence[str], window_hours: float, frequency: Frequency | str
+) -> pd.DataFrame:
+    """Funnel by the period in which users entered it (their first ``steps[0]``).
+
+    Columns: entered, completed (reached the last step), conversion_pct =
+    100 × completed / entered, dropoff_pct = 100 − conversion_pct.
+    """
+    reached = _funnel_reached(log, steps, window_hours)
+    table = log.periods(frequency)
+
+    def per_period(t1: np.ndarray) -> np.ndarray:
+        day = t1.astype("datetime64[ns]").astype("datetime64[D]").astype(np.int64) - log.first_day
+        return np.bincount(table.period_of_day[day], minlength=table.n_periods).astype(np.float64)
+
+    frame = pd.DataFrame(
+        {"entered": per_period(reached[0]), "completed": per_period(reached[-1])},
+        index=pd.DatetimeIndex(table.starts, name="period_start"),
+    )
+    frame = frame[frame["entered"] > 0]
+    frame["conversion_pct"] = safe_ratio(frame["completed"], frame["entered"], 100.0)
+    frame["dropoff_pct"] = 100.0 - frame["conversion_pct"]
+    return frame
+
+
+def funnel(log: EventLog, steps: Sequence[str], window_hours: float) -> pd.DataFrame:
+    """Ordered funnel within a conversion window.
+
+    A user enters at their first ``steps[0]`` event (time t1). Step k is reached
+    at the earliest ``steps[k]`` event at or after the time step k − 1 was
+    reached and at most ``window_hours`` after t1. Per step: users reaching it,
+    conversion_pct = 100 × users_k / users_1 (overall), step_pct =
+    100 × users_k / users_{k−1}, dropoff_pct = 100 − step_pct.
+    """
+    counts = [len(r) for r in _funnel_reached(log, steps, window_hours)]
     users = np.asarray(counts, dtype=np.float64)
     frame = pd.DataFrame({"step": list(steps), "users": users})
     frame["conversion_pct"] = 100.0 * users / users[0] if users[0] else np.nan
@@ -565,7 +597,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     active_events = conv.get("active_events")
     active = list(active_events) if isinstance(active_events, (list, tuple)) else None
     log = EventLog.from_frame(frame)
-    result = RecipeResult(RECIPE)
+    result = RecipeResult(RECIPE, data_end=log.days[-1].date())
     scope = "all events" if active is None else "events " + ", ".join(active)
     day = Frequency.DAY
     dau = daily_active_users(log, active)
@@ -615,6 +647,17 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     result.outputs.append(KpiOutput("signups", period, life["new"], f"users first seen in the {period}"))
     result.outputs.append(
         KpiOutput(
+            "resurrected_users",
+            period,
+            life["resurrecting"].dropna(),
+            f"active this {period}, not the previous one, but seen before",
+        )
+    )
+    result.outputs.append(
+        KpiOutput("dormant_users", period, life["dormant"].dropna(), f"active last {period} and not this one")
+    )
+    result.outputs.append(
+        KpiOutput(
             "returning_users",
             period,
             life["returning"].dropna(),
@@ -642,8 +685,26 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
             usage["denominator"],
         )
     )
-    cohorts = retention_matrix(log, period, events=active)
+    retention_kind = str(conv.get("retention", "on"))
+    cohort_kind = str(conv.get("cohort", "first_time"))
+    cohorts = retention_matrix(log, period, cohort=cohort_kind, mode=retention_kind, events=active)
     result.tables["retention"] = cohorts.percent
+    offset = int(conv.get("retention_period", 1))  # type: ignore[call-overload]
+    if 0 < offset < cohorts.counts.shape[1]:
+        retained = cohorts.counts[offset].dropna()
+        sizes = cohorts.sizes.reindex(retained.index)
+        keep = sizes > 0
+        result.outputs.append(
+            KpiOutput(
+                "retention_rate",
+                period,
+                safe_ratio(retained[keep], sizes[keep], 100.0),
+                f"share of the {period}'s {cohort_kind.replace('_', '-')} cohort active {offset} {period}(s) "
+                f"later ({'on' if retention_kind == 'on' else 'on or after'}); dated at the cohort's {period}",
+                retained[keep],
+                sizes[keep],
+            )
+        )
     if conv.get("key_event"):
         days = float(conv.get("activation_days", 7))  # type: ignore[arg-type]
         act = activation(log, [str(conv["key_event"])], days, period)
@@ -681,5 +742,28 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     steps = conv.get("funnel_steps")
     if isinstance(steps, (list, tuple)) and len(steps) >= 2:
         hours = float(conv.get("funnel_window_hours", 24 * 7))  # type: ignore[arg-type]
-        result.tables["funnel"] = funnel(log, [str(s) for s in steps], hours)
+        names = [str(s) for s in steps]
+        result.tables["funnel"] = funnel(log, names, hours)
+        by_period = funnel_by_period(log, names, hours, period)
+        label = " → ".join(names)
+        result.outputs.append(
+            KpiOutput(
+                "conversion_rate",
+                period,
+                by_period["conversion_pct"],
+                f"users completing {label} within {hours:g} h / users entering, by {period} of entry",
+                by_period["completed"],
+                by_period["entered"],
+            )
+        )
+        result.outputs.append(
+            KpiOutput(
+                "funnel_dropoff",
+                period,
+                by_period["dropoff_pct"],
+                f"1 − conversion of {label} within {hours:g} h, by {period} of entry",
+                by_period["entered"] - by_period["completed"],
+                by_period["entered"],
+            )
+        )
     return result

@@ -69,8 +69,11 @@ def referral_metrics(
 def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> RecipeResult:
     conv = dict(conventions or {})
     period = Frequency(str(conv.get("period", Frequency.MONTH)))
-    table = referral_metrics(prepare(frame), period)
-    result = RecipeResult(RECIPE, tables={"referrals": table})
+    invites = prepare(frame)
+    table = referral_metrics(invites, period)
+    result = RecipeResult(
+        RECIPE, tables={"referrals": table}, data_end=pd.Timestamp(invites["sent"].max()).date()
+    )
     result.outputs.append(KpiOutput("referrals", period, table["invitations"], "invitations sent"))
     result.outputs.append(
         KpiOutput(

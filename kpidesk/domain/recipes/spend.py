@@ -131,12 +131,28 @@ def cac_payback(
 
 
 def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> RecipeResult:
-    """CAC overall and per channel (segments ``channel:NAME``), CPA when conversions exist."""
+    """Marketing spend, and CAC when new customers are given, overall and per channel
+    (segments ``channel:NAME``); CPA when conversions are given."""
     conv = dict(conventions or {})
     period = Frequency(str(conv.get("period", Frequency.MONTH)))
     spend = prepare(frame)
-    result = RecipeResult(RECIPE)
+    result = RecipeResult(RECIPE, data_end=pd.Timestamp(spend["date"].max()).date())
+    total_spend = _by_period(spend, "amount", period, per_channel=False)
+    result.outputs.append(KpiOutput("marketing_spend", period, total_spend, "sum of spend lines"))
+    for channel, part in _by_period(spend, "amount", period, per_channel=True).groupby(level="channel"):
+        if channel:
+            result.outputs.append(
+                KpiOutput(
+                    "marketing_spend",
+                    period,
+                    part.droplevel("channel"),
+                    "sum of the channel's spend lines",
+                    segment=f"channel:{channel}",
+                )
+            )
     if not spend["new_customers"].isna().all():
+        counted = _by_period(spend, "new_customers", period, per_channel=False)
+        result.outputs.append(KpiOutput("new_customers", period, counted, "new customers on the spend lines"))
         total = cac(spend, period)
         result.outputs.append(
             KpiOutput(
@@ -176,6 +192,4 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
                 per["denominator"],
             )
         )
-    if not result.outputs:
-        raise ValidationError("The spend recipe needs a 'new_customers' or a 'conversions' column.")
     return result

@@ -134,7 +134,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     conv = dict(conventions or {})
     period = Frequency(str(conv.get("period", Frequency.MONTH)))
     survey = prepare(frame)
-    result = RecipeResult(RECIPE)
+    result = RecipeResult(RECIPE, data_end=pd.Timestamp(survey["date"].max()).date())
     has_questions = bool((survey["question"] != "").any())
     wanted: list[tuple[str, str | None]] = []
     for measure in ("nps", "csat", "ces"):
@@ -160,6 +160,17 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
                 KpiOutput("nps", period, table["value"], "% promoters (9–10) − % detractors (0–6)" + about)
             )
             responses = table["responses"]
+            for part, label in (("promoters", "9–10"), ("passives", "7–8"), ("detractors", "0–6")):
+                result.outputs.append(
+                    KpiOutput(
+                        f"nps_{part}",
+                        period,
+                        table[f"{part}_pct"],
+                        f"share of answers {label}" + about,
+                        table[part],
+                        table["responses"],
+                    )
+                )
         elif measure == "csat":
             kind = str(conv.get("csat", "top2"))
             scale = (1.0, float(conv.get("csat_scale_max", 5)))  # type: ignore[arg-type]

@@ -250,7 +250,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     conv = dict(conventions or {})
     period = Frequency(str(conv.get("period", Frequency.MONTH)))
     tx = prepare(frame)
-    result = RecipeResult(RECIPE)
+    result = RecipeResult(RECIPE, data_end=pd.Timestamp(tx["date"].max()).date())
     month = Frequency.MONTH
     rev = revenue(tx, period)
     result.outputs.append(KpiOutput("revenue", period, rev, "sum of amounts in the period"))
@@ -292,8 +292,17 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
             f"{kind}: (churned + contraction{' − expansion' if kind == 'net' else ''} MRR) / MRR at start",
         )
     )
+    firsts = tx[(tx["amount"] > 0) & tx["customer"].notna()].groupby("customer")["date"].min()
+    new = firsts.groupby(period_keys(pd.DatetimeIndex(firsts.to_numpy()), period)).size().astype(np.float64)
+    new.index.name = "period_start"
+    result.outputs.append(
+        KpiOutput("new_customers", period, new, "customers whose first purchase is in the period")
+    )
     margin = None
     if not tx["cost"].isna().all():
+        cogs = tx["cost"].groupby(period_keys(pd.DatetimeIndex(tx["date"]), period)).sum()
+        cogs.index.name = "period_start"
+        result.outputs.append(KpiOutput("cogs", period, cogs, "sum of costs of the period's payments"))
         margin_frame = gross_margin(tx, period)
         margin = margin_frame["value"]
         result.outputs.append(
