@@ -14,6 +14,7 @@ from kpidesk.domain.recipes.events import (
     daily_active_users,
     feature_adoption,
     funnel,
+    funnel_by_period,
     lifecycle,
     monthly_stickiness,
     period_active_users,
@@ -414,6 +415,23 @@ def test_big_usage_adoption_activation_funnel_match_duckdb(log: EventLog, con) -
     steps = funnel(log, ["open", "view", "buy"], 48)
     assert steps["users"].tolist() == [float(c) for c in counts]
     assert counts[2] > 100
+    by_month = con.execute(
+        """
+        WITH s1 AS (SELECT uid, min(ts) AS t1 FROM ev WHERE event = 'open' GROUP BY uid),
+             s2 AS (SELECT s1.uid, any_value(s1.t1) AS t1, min(e.ts) AS t2 FROM s1 JOIN ev e
+                    ON e.uid = s1.uid AND e.event = 'buy' AND e.ts >= s1.t1 AND e.ts <= s1.t1 + INTERVAL 24 HOUR
+                    GROUP BY s1.uid)
+        SELECT date_trunc('month', s1.t1) AS p, count(*) AS entered, count(s2.uid) AS completed,
+               100.0 * count(s2.uid) / count(*) AS conversion
+        FROM s1 LEFT JOIN s2 USING (uid) GROUP BY 1 ORDER BY 1
+        """
+    ).df()
+    mine = funnel_by_period(log, ["open", "buy"], 24, "month")
+    index = pd.DatetimeIndex(by_month["p"])
+    assert_same(mine["entered"], pd.Series(by_month["entered"].to_numpy(float), index=index), fill=None)
+    assert_same(
+        mine["conversion_pct"], pd.Series(by_month["conversion"].to_numpy(float), index=index), fill=None
+    )
 
 
 def test_run_records_conventions(big_events: pd.DataFrame) -> None:

@@ -196,3 +196,38 @@ def test_cli_source_add_and_refresh_quiet_on_success(tmp_path: Path) -> None:
     )
     assert run_cli("refresh", "9", db=db).returncode != 0
     assert run_cli("refresh", db=db).returncode != 0
+
+
+def test_formula_kpi_across_two_sources(workspace, service, tmp_path: Path) -> None:
+    """LTV:CAC (catalog formula clv / cac) from a transactions source (CLV) and a spend source (CAC).
+
+    Payments: Jan a 50, b 50, c 50; Feb a 50, b 50 (c churned).
+    Feb: churn 1/3, ARPU 100/2 = 50 → CLV (ARPU / churn) = 150.
+    Spend Feb 300 for 2 new customers → CAC 150 → LTV:CAC = 1.0.
+    """
+    from kpidesk.services.metrics_service import MetricsService
+
+    payments = tmp_path / "payments.csv"
+    pd.DataFrame(
+        {
+            "customer": ["a", "b", "c", "a", "b"],
+            "date": ["2024-01-03", "2024-01-04", "2024-01-05", "2024-02-03", "2024-02-04"],
+            "amount": [50, 50, 50, 50, 50],
+        }
+    ).to_csv(payments, index=False)
+    spend = tmp_path / "spend.csv"
+    pd.DataFrame(
+        {
+            "date": ["2024-02-01", "2024-02-15"],
+            "channel": ["ads", "seo"],
+            "amount": [200, 100],
+            "new_customers": [1, 1],
+        }
+    ).to_csv(spend, index=False)
+    service.add("App", payments, "transactions", conventions={"clv": "arpu_over_churn"})
+    service.add("App", spend, "spend")
+    ltv_cac, _ = workspace.kpis.add_from_catalog("App", "ltv_cac")
+    metrics = MetricsService(workspace.db, workspace.catalog)
+    values, flags = metrics.formula_series(ltv_cac.id, "month")
+    assert values.dropna().to_dict() == {pd.Timestamp("2024-02-01"): pytest.approx(1.0)}
+    assert not flags.any()
