@@ -36,7 +36,11 @@ GOAL_FIELDS = {
 
 
 def kpi_info(kpi: Kpi) -> KpiInfo:
-    return KpiInfo(kpi.key, kpi.name, kpi.unit, kpi.direction, kpi.frequency)
+    """The goal rules' view of a KPI, with the values it can take (unit defaults, or its own min/max)."""
+    from kpidesk.domain.units import bounds
+
+    low, high = bounds(kpi.unit, kpi.min_value, kpi.max_value)
+    return KpiInfo(kpi.key, kpi.name, kpi.unit, kpi.direction, kpi.frequency, low, high)
 
 
 def _date(value: Any, what: str) -> dt.date:

@@ -200,3 +200,18 @@ def test_one_outage_month_does_not_wreck_a_band_forecast() -> None:
     assert robust.probability >= 0.9
     assert ols.probability < 0.5  # least squares is dragged by the outage
     assert robust.high - robust.low < 1.0
+
+
+def test_bounds_clip_the_projection() -> None:
+    # uptime Mar 99.0 … Aug 100.0, +0.2 points a month: the line gives December (9 months after March)
+    # 99.0 + 0.2 · 9 = 100.8, but a share of time cannot exceed 100 %
+    series = [(D(2026, m, 1), 99.0 + 0.2 * (m - 3)) for m in range(3, 9)]
+    free = forecast_to_deadline(series, Frequency.MONTH, D(2026, 12, 31), GoalKind.STAY_ABOVE, 99.5)
+    bounded = forecast_to_deadline(series, Frequency.MONTH, D(2026, 12, 31), GoalKind.STAY_ABOVE, 99.5,
+                                   bounds=(0.0, 100.0))
+    assert free is not None
+    assert bounded is not None
+    assert free.value == pytest.approx(100.8)
+    assert bounded.value == 100.0
+    assert bounded.high == 100.0
+    assert bounded.probability == free.probability == 1.0

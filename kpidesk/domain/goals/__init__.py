@@ -22,6 +22,7 @@ from kpidesk.domain.goals.model import (
     validate_goal,
 )
 from kpidesk.domain.goals.objectives import ObjectiveSummary, summarize_objective
+from kpidesk.domain.goals.phrases import ParsedStatement, parse_change, parse_horizon, parse_statement
 from kpidesk.domain.goals.progress import expected_progress, pace, progress
 from kpidesk.domain.goals.smart import SmartFinding, Verdict, check_smart
 from kpidesk.domain.goals.status import (
@@ -45,6 +46,7 @@ __all__ = [
     "KpiInfo",
     "KpiSnapshot",
     "ObjectiveSummary",
+    "ParsedStatement",
     "Rag",
     "RagThresholds",
     "SmartFinding",
@@ -58,6 +60,9 @@ __all__ = [
     "forecast_to_deadline",
     "linear_ramp",
     "pace",
+    "parse_change",
+    "parse_horizon",
+    "parse_statement",
     "progress",
     "resolve_relative_target",
     "resolve_target",

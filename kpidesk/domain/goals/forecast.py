@@ -241,13 +241,15 @@ def forecast_to_deadline(
     band: tuple[float, float] | None = None,
     window: int | None = None,
     method: str = "robust",
+    bounds: tuple[float | None, float | None] = (None, None),
 ) -> DeadlineForecast | None:
     """Project the KPI to the period containing ``due`` (see module docstring).
 
     Returns ``None`` with fewer than :data:`MIN_POINTS` values. The reach
     period is the first period ``x`` after the latest value with
     ``a + b·x`` meeting the target and ``x ≤ x_due``; it is only defined for
-    increase/decrease goals.
+    increase/decrease goals. ``bounds`` (the values the KPI can take) clip the
+    projected value and its interval.
     """
     freq = Frequency(frequency)
     points = sorted_series(series)[-(window or WINDOWS[freq]):]
@@ -274,11 +276,20 @@ def forecast_to_deadline(
             heading_right = (line.slope > 0) == (direction_of(kind) is Direction.UP)
             if heading_right and first <= x_due:
                 reach = period_from_index(first, freq)
+    def clip(value: float) -> float:
+        # a KPI that cannot leave [low, high] (uptime ≤ 100 %) is not forecast outside it; the
+        # probability needs no change: clipping only piles the tail mass onto the bound
+        if bounds[0] is not None:
+            value = max(bounds[0], value)
+        if bounds[1] is not None:
+            value = min(bounds[1], value)
+        return value
+
     return DeadlineForecast(
         due_period=due_period,
-        value=mean,
-        low=mean - Z80 * se,
-        high=mean + Z80 * se,
+        value=clip(mean),
+        low=clip(mean - Z80 * se),
+        high=clip(mean + Z80 * se),
         probability=probability,
         reach_period=reach,
         already_met=already_met,

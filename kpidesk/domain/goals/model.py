@@ -42,6 +42,8 @@ class KpiInfo:
     unit: Unit | str = Unit.COUNT
     direction: Direction | str = Direction.UP
     frequency: Frequency | str = Frequency.MONTH
+    low: float | None = None  # the values the KPI can take (e.g. 0–100 for uptime), for forecasts
+    high: float | None = None
 
     @property
     def freq(self) -> Frequency:

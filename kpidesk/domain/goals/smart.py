@@ -213,7 +213,8 @@ def check_achievable(
     band = band_of(goal)
     freq = kpi.freq
     if probability is None:
-        fc = forecast_to_deadline(series, freq, goal.due, goal.kind, target, band=band)
+        fc = forecast_to_deadline(series, freq, goal.due, goal.kind, target, band=band,
+                                  bounds=(kpi.low, kpi.high))
         probability = fc.probability if fc else None
     prob_text = "" if probability is None else f"; forecast probability {probability:.0%}"
     unit = f"per {freq.value}"

@@ -186,7 +186,8 @@ def evaluate_goal(
 
     forecast = None
     if with_forecast and open_goal:
-        forecast = forecast_to_deadline(points, freq, goal.due, goal.kind, target, band=band)
+        forecast = forecast_to_deadline(points, freq, goal.due, goal.kind, target, band=band,
+                                        bounds=(kpi.low, kpi.high))
 
     prog = exp = pace_value = None
     if latest is not None:
