@@ -282,6 +282,39 @@ def tracker_date_headers(path: Path) -> None:
     wb.save(path)
 
 
+def legacy_xls(folder: Path) -> None:
+    """Excel 97-2003 .xls files (BIFF8, written by tests/data/biff8.py): 1900 and 1904 date systems."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from biff8 import write_xls
+
+    rows = [
+        ["Weekly helpdesk", None, None],
+        ["Week", "Tickets", "Backlog"],
+        [("date", 45292), 40, 12],  # 2024-01-01 in the 1900 system
+        [("date", 45299), 38, 10.5],
+        [("date", 45306), 45, None],
+    ]
+    write_xls(str(folder / "legacy.xls"), [("Queue", rows), ("Notes", [["Nothing to import here"]])])
+    # In the 1904 system the same days are 1462 lower: 43830 = 2024-01-01.
+    rows_1904 = [["Date", "Revenue"], [("date", 43830), 5], [("date", 43861), 6]]
+    write_xls(str(folder / "legacy_1904.xls"), [("Mac", rows_1904)], date1904=True)
+
+
+def macro_enabled(path: Path) -> None:
+    """openpyxl saved as .xlsm (the macro-enabled container kpidesk reads like .xlsx)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Quarterly"
+    ws.append(["Quarter", "Leads", "Win rate"])
+    ws.append(["2024-Q1", 50, 0.2])
+    ws.append(["2024-Q2", 60, 0.25])
+    ws["C2"].number_format = "0%"
+    ws["C3"].number_format = "0%"
+    wb.save(path)
+
+
 def main() -> int:
     GOLDEN.mkdir(parents=True, exist_ok=True)
     long_basic(GOLDEN / "long_basic.xlsx")
@@ -296,6 +329,8 @@ def main() -> int:
     formula_no_cache(GOLDEN / "formula_no_cache.xlsx")
     multi_sheet(GOLDEN / "multi_sheet.xlsx")
     tracker_date_headers(GOLDEN / "tracker_date_headers.xlsx")
+    legacy_xls(GOLDEN)
+    macro_enabled(GOLDEN / "macro_enabled.xlsm")
     text_files(GOLDEN)
     print(f"wrote {len(list(GOLDEN.iterdir()))} files to {GOLDEN}")
     return 0

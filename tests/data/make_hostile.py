@@ -91,6 +91,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "too_many_columns.csv": ("too_many_cells", "columns"),
     "unsupported.numbers": ("wrong_format", "not spreadsheets kpidesk reads"),
     "deeply_nested.xlsx": ("damaged", "nested more than 64 levels"),
+    "password_protected.xls": ("encrypted", "password-protected"),
 }
 
 
@@ -216,6 +217,14 @@ def make_small(folder: Path) -> None:
     )
     (folder / "too_many_columns.csv").write_bytes(b"a" + b",x" * 20_000 + b"\n")
     (folder / "unsupported.numbers").write_bytes(b"PK\x03\x04 not really")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from biff8 import write_xls
+
+    write_xls(
+        str(folder / "password_protected.xls"),
+        [("Data", [["Month", "Value"], ["2024-01", 1]])],
+        encrypted=True,
+    )
     nested = SHEET_HEAD + "<sheetData>" + "<row>" * 50_000 + "</row>" * 50_000 + "</sheetData></worksheet>"
     _xlsx(folder / "deeply_nested.xlsx", sheet=nested)
 

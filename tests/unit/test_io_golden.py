@@ -270,6 +270,42 @@ def test_several_sheets_year_from_sheet_name_and_text_sheet_refused() -> None:
     assert [s.name for s in only.sheets] == ["2024"]
 
 
+def test_legacy_xls_1900_dates_title_and_second_sheet() -> None:
+    workbook = book("legacy.xls")
+    assert (workbook.format, workbook.sheet_names) == ("xls", ["Queue", "Notes"])
+    grid = workbook.sheet("Queue")
+    layout = detect_layout(grid)
+    assert (layout.kind, layout.header_row, layout.kpi_cols) == ("wide", 1, {1: "Tickets", 2: "Backlog"})
+    assert rows(to_records(grid, layout), "missing") == [
+        (3, "B", "Tickets", "2024-01-01", "week", 40.0, False),
+        (4, "B", "Tickets", "2024-01-08", "week", 38.0, False),
+        (5, "B", "Tickets", "2024-01-15", "week", 45.0, False),
+        (3, "C", "Backlog", "2024-01-01", "week", 12.0, False),
+        (4, "C", "Backlog", "2024-01-08", "week", 10.5, False),
+        (5, "C", "Backlog", "2024-01-15", "week", None, True),
+    ]
+    assert detect_layout(workbook.sheet("Notes")).kind == "unknown"
+
+
+def test_legacy_xls_1904_dates() -> None:
+    # Serials 43830 and 43861 in the 1904 system are 2024-01-01 and 2024-02-01.
+    assert rows(records_of("legacy_1904.xls")) == [
+        (2, "B", "Revenue", "2024-01-01", "month", 5.0),
+        (3, "B", "Revenue", "2024-02-01", "month", 6.0),
+    ]
+
+
+def test_macro_enabled_xlsm_with_percent_format() -> None:
+    workbook = book("macro_enabled.xlsm")
+    assert workbook.format == "xlsm"
+    assert rows(records_of("macro_enabled.xlsm"), "is_percent") == [
+        (2, "B", "Leads", "2024-01-01", "quarter", 50.0, False),
+        (3, "B", "Leads", "2024-04-01", "quarter", 60.0, False),
+        (2, "C", "Win rate", "2024-01-01", "quarter", pytest.approx(20.0), True),
+        (3, "C", "Win rate", "2024-04-01", "quarter", pytest.approx(25.0), True),
+    ]
+
+
 def test_utf8_bom_csv() -> None:
     workbook = book("utf8_bom.csv")
     assert (workbook.encoding, workbook.delimiter) == ("utf-8-sig", ",")

@@ -139,4 +139,3 @@ def test_auto_mode_sandboxes_workbooks_and_large_text_files_only() -> None:
     many_fields = Limits(timeout_s=0.01, inprocess_text_fields=3)  # pipe.txt has ~13 field ends
     with pytest.raises(FileProblem, match="took longer"):
         read_workbook(GOLDEN / "pipe.txt", limits=many_fields)
-
