@@ -273,6 +273,13 @@ class GoalService:
             raise ValidationError(f"Confidence must be between 1 and 10, not {confidence}.")
         if value is None and confidence is None and not note.strip():
             raise ValidationError("A check-in needs a value, a confidence or a note.")
+        if value is not None:
+            from kpidesk.domain.units import domain_problem
+
+            kpi = self.kpi_of(row)
+            problem = domain_problem(float(value), kpi.unit, kpi.min_value, kpi.max_value)
+            if problem:
+                raise ValidationError(f"Check-in value for {kpi.name}: {problem}.")
         checkin = Checkin(goal_id=goal_id, date=when, value=value, confidence=confidence, note=note.strip(),
                           updated_by=self._db.user)
         with self._db.session() as session:

@@ -98,6 +98,8 @@ def test_checkins_keep_history_and_fill_missing_periods(workspace, signups) -> N
         goals.checkin(row.id, D(2026, 9, 1))
     with pytest.raises(ValidationError, match="between 1 and 10"):
         goals.checkin(row.id, D(2026, 9, 1), confidence=11)
+    with pytest.raises(ValidationError, match="Check-in value for New sign-ups: -5 is below 0"):
+        goals.checkin(row.id, D(2026, 9, 1), value=-5)
 
 
 def test_objectives_and_smart_check(workspace, signups) -> None:  # type: ignore[no-untyped-def]
