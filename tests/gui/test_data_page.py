@@ -137,3 +137,52 @@ def test_empty_workspace_shows_empty_states(qtbot, tmp_path, runner):
 def test_batch_columns_on_plain_rows(qtmodeltester):
     model = RowTableModel(batch_columns(str))
     qtmodeltester.check(model, force_py=True)
+
+
+def test_refresh_a_real_data_source_and_show_its_error(qtbot, tmp_path, runner, monkeypatch):
+    """A spend export feeds CAC; Refresh re-runs it after the file changed, and a vanished
+    file shows up as a dialog and in the source's Problem column."""
+    from kpidesk.services.source_service import SourceService
+
+    export = tmp_path / "spend.csv"
+    export.write_text("date,channel,amount,new_customers\n2024-01-05,paid,1000,10\n2024-02-05,paid,1200,12\n",
+                      encoding="utf-8")
+    with Workspace.open(tmp_path / "sources.db") as ws:
+        ws.products.create("Acme")
+        SourceService(ws.db, ws.catalog).add("Acme", export, "spend", name="Ad spend")
+        cac = next(k for k in ws.kpis.list() if k.key == "cac")
+        # CAC = spend / new customers: Feb 1200 / 12 = 100
+        assert ws.measurements.series(cac.id)["value"].tolist() == [100.0, 100.0]
+
+        page = DataPage(ws, runner)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: page.sources_model.rowCount() == 1, timeout=10_000)
+        qtmodel_row = [page.sources_model.index(0, c).data() for c in range(5)]
+        assert qtmodel_row[:2] == ["Ad spend", "spend"]
+        assert qtmodel_row[3] != "never"
+        page.sources_view.selectRow(0)
+        assert page.refresh_button.isEnabled()
+
+        # Feb spend 1200 → 1500: CAC 1500 / 12 = 125
+        export.write_text("date,channel,amount,new_customers\n2024-01-05,paid,1000,10\n2024-02-05,paid,1500,12\n",
+                          encoding="utf-8")
+        with qtbot.waitSignal(page.changed, timeout=30_000) as changed:
+            qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
+        assert changed.args[0].touches("measurement")
+        assert ws.measurements.series(cac.id)["value"].tolist() == [100.0, 125.0]
+        assert "Ad spend" in page.status_label.text()
+
+        shown = []
+        monkeypatch.setattr("kpidesk.gui.views.data_page.error_dialog",
+                            lambda parent, exc, **kw: shown.append(str(exc)))
+        export.unlink()
+        runner.wait()
+        qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)  # the reload after the refresh is in
+        assert page.selected_source().name == "Ad spend"  # the selection survived the reload
+        qtbot.mouseClick(page.refresh_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
+        assert "Ad spend" in shown[0]
+        qtbot.waitUntil(lambda: bool(page.sources_model.rows and page.sources_model.rows[0].last_error),
+                        timeout=10_000)
+        assert "spend.csv" in page.sources_model.index(0, 4).data()
+        runner.wait()

@@ -182,7 +182,12 @@ class DataPage(QWidget):
         selected = self.selected_batch()
         known = {b.id for b in self.batches_model.rows}
         self.batches_model.set_rows(lists.batches)
+        source = self.selected_source()
         self.sources_model.set_rows(lists.sources)
+        if source is not None:  # keep the user's place across reloads
+            row = next((i for i, s in enumerate(lists.sources) if s.id == source.id), None)
+            if row is not None:
+                self.sources_view.selectRow(row)
         self._can_refresh = lists.can_refresh
         self.imports_empty.setVisible(not lists.batches)
         for label in (self.imports_empty, self.sources_empty):
