@@ -270,29 +270,54 @@ class ExplainService:
 
     def _context(self, kpis: list[Kpi], window: Window, *, anomalies: bool
                  ) -> dict[str, list[ContextNote]]:
+        """Annotations (of each KPI and of its product) and anomalies, one query each."""
         first = min(window.comparison[0], window.current[0])
         last = max(window.comparison[1], window.current[1]) - dt.timedelta(days=1)
         notes: dict[str, list[ContextNote]] = defaultdict(list)
+        by_id = {kpi.id: kpi for kpi in kpis}
+        products = {kpi.product_id for kpi in kpis}
         with self._db.session() as session:
-            for kpi in kpis:
-                query = select(Annotation).where(
-                    ((Annotation.kpi_id == kpi.id)
-                     | ((Annotation.product_id == kpi.product_id) & (Annotation.kpi_id.is_(None))))  # type: ignore[union-attr]
-                    & (Annotation.date >= first) & (Annotation.date <= last))
-                for note in session.exec(query):
+            query = select(Annotation).where(
+                (Annotation.kpi_id.in_(list(by_id))  # type: ignore[union-attr]
+                 | (Annotation.product_id.in_(list(products)) & Annotation.kpi_id.is_(None)))  # type: ignore[union-attr]
+                & (Annotation.date >= first) & (Annotation.date <= last)).order_by(Annotation.date)
+            for note in session.exec(query):
+                targets = ([by_id[note.kpi_id]] if note.kpi_id in by_id
+                           else [k for k in kpis if k.product_id == note.product_id])
+                for kpi in targets:
                     notes[kpi.key].append(ContextNote(note.date, note.text, "annotation"))
         if anomalies:
-            for kpi in kpis:
-                notes[kpi.key].extend(self._anomalies(kpi, last))
+            for kpi_id, values in self._total_histories(kpis, last).items():
+                kpi = by_id[kpi_id]
+                notes[kpi.key].extend(self._anomalies(kpi, values))
         return notes
 
-    def _anomalies(self, kpi: Kpi, last: dt.date) -> list[ContextNote]:
-        """Anomalies of the KPI's total series, judged on its history up to ``last``."""
-        from kpidesk.domain.analytics.anomalies import detect_anomalies
-        from kpidesk.storage.measurements import read_series
+    def _total_histories(self, kpis: list[Kpi], last: dt.date) -> dict[int, pd.Series]:
+        """Each KPI's stored totals up to ``last`` (the anomaly check needs their history)."""
+        import pandas as pd
 
-        series = read_series(self._db, int(kpi.id), end=last)  # type: ignore[arg-type]
-        values = series.set_index("period_start")["value"].dropna()
+        by_id = {kpi.id: kpi for kpi in kpis}
+        with self._db.raw() as dbapi:
+            p = param_style(dbapi)
+            cur = dbapi.cursor()
+            cur.execute(
+                "SELECT kpi_id, period_start, value FROM measurement"
+                f" WHERE kpi_id IN ({', '.join([p] * len(by_id))}) AND segment = '' AND value IS NOT NULL"
+                f" AND period_start <= {p} ORDER BY kpi_id, period_start",
+                [*by_id, last.isoformat()],
+            )
+            rows = cur.fetchall()
+            cur.close()
+        frame = pd.DataFrame.from_records(rows, columns=["kpi_id", "period_start", "value"], coerce_float=True)
+        frame["period_start"] = pd.to_datetime(frame["period_start"].astype(str), format="ISO8601")
+        return {int(kpi_id): part.set_index("period_start")["value"].astype("float64")
+                for kpi_id, part in frame.groupby("kpi_id")}
+
+    @staticmethod
+    def _anomalies(kpi: Kpi, values: pd.Series) -> list[ContextNote]:
+        """Anomalies of the KPI's total series (the analytics detector, trailing window)."""
+        from kpidesk.domain.analytics.anomalies import detect_anomalies
+
         if len(values) < 6:
             return []
         found = detect_anomalies(values, frequency=kpi.frequency, window=min(28, max(3, len(values) // 2)))
