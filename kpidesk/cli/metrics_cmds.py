@@ -8,10 +8,12 @@ task scheduler can mail it.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from typing import Any
 
 from kpidesk.cli.common import open_workspace, print_table
+from kpidesk.domain.enums import Frequency
 from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_NAMES
 from kpidesk.errors import KpideskError, ValidationError
 
@@ -56,6 +58,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = ssub.add_parser("remove", help="forget a data source (the values it wrote stay)")
     a.add_argument("source_id", type=int)
     a.set_defaults(handler=cmd_source_remove)
+
+    p = sub.add_parser("trend", help="a KPI rolled up, with changes, trend, anomalies and a forecast")
+    p.add_argument("kpi", help="KPI key, name or Product/key")
+    p.add_argument("--product")
+    p.add_argument(
+        "--period", choices=[f.value for f in Frequency], help="roll up to (default: the KPI's own)"
+    )
+    p.add_argument("--forecast", type=int, default=0, metavar="N", help="forecast N periods ahead")
+    p.add_argument("--as-of", help="today's date for partial periods (YYYY-MM-DD; default today)")
+    p.set_defaults(handler=cmd_trend)
+
+    p = sub.add_parser("formula", help="formula (derived) KPIs")
+    fsub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = fsub.add_parser(
+        "set", help='check and save a KPI\'s formula, e.g. "(revenue - cogs) / revenue * 100"'
+    )
+    a.add_argument("kpi")
+    a.add_argument("formula", help="the formula; an empty string removes it")
+    a.add_argument("--product")
+    a.set_defaults(handler=cmd_formula_set)
 
     p = sub.add_parser("refresh", help="re-run data sources whose file changed (quiet on success)")
     p.add_argument("source_ids", nargs="*", type=int, metavar="ID", help="data sources to refresh")
@@ -157,4 +179,83 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if args.verbose:
         for outcome in outcomes:
             print(outcome.message)
+    return 0
+
+
+def _number(value: float, digits: int = 2) -> str:
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:,.{digits}f}"
+
+
+def cmd_trend(args: argparse.Namespace) -> int:
+    from kpidesk.domain.analytics import so_far_label
+    from kpidesk.domain.periods import parse_date, period_label
+    from kpidesk.services.metrics_service import MetricsService
+
+    try:
+        as_of = parse_date(args.as_of) if args.as_of else None
+    except ValueError as exc:
+        raise ValidationError(f"Dates are written YYYY-MM-DD ({exc}).") from None
+    with open_workspace(args, read_only=True) as ws:
+        kpi = ws.kpis.resolve(args.kpi, args.product)
+        result = MetricsService(ws.db, ws.catalog).analyse(
+            kpi.id, args.period, as_of=as_of, horizon=args.forecast
+        )
+    frequency = result.frequency
+    today = as_of or dt.date.today()
+    print(f"{kpi.name} by {frequency} ({kpi.aggregation}, {kpi.direction} is better)")
+    rows = []
+    for stamp, value in result.series.items():
+        prev = result.vs_previous.loc[stamp]
+        year = result.vs_last_year.loc[stamp]
+        rows.append(
+            (
+                so_far_label(stamp, frequency, today),
+                _number(value),
+                _number(prev["abs_change"]),
+                _number(prev["pct_change"], 1),
+                prev["verdict"],
+                _number(year["pct_change"], 1),
+            )
+        )
+    print_table(
+        ["period", "value", "change", "change %", "verdict", "vs last year %"], rows, align_right=(1, 2, 3, 5)
+    )
+    t = result.trend
+    if t.n >= 3:
+        print(
+            f"\nTrend: {t.verdict}, {t.slope:+,.3g} per {frequency} "
+            f"({t.confidence:.0%} interval {t.ci_low:+,.3g} to {t.ci_high:+,.3g}; {t.n} complete periods)"
+        )
+    else:
+        print(f"\nTrend: {t.verdict}")
+    if not result.anomalies.empty:
+        print("Anomalies:")
+        for row in result.anomalies.itertuples():
+            print(
+                f"  {period_label(row.period_start.date(), frequency)}: {_number(row.value)} vs expected "
+                f"{_number(row.expected)} (score {row.score:+.1f}, {row.method})"
+            )
+    if result.forecast is not None:
+        f = result.forecast
+        print(f"Forecast ({f.method}, {f.interval:.0%} interval):")
+        for stamp, row in f.table.iterrows():
+            print(
+                f"  {period_label(stamp.date(), frequency)}: {_number(row['mean'])} "
+                f"[{_number(row['lower'])} – {_number(row['upper'])}]"
+            )
+    for note in result.notes:
+        print(f"Note: {note}")
+    return 0
+
+
+def cmd_formula_set(args: argparse.Namespace) -> int:
+    from kpidesk.services.metrics_service import MetricsService
+
+    with open_workspace(args) as ws:
+        kpi = ws.kpis.resolve(args.kpi, args.product)
+        MetricsService(ws.db, ws.catalog).set_formula(kpi.id, args.formula)
     return 0

@@ -32,7 +32,7 @@ MAX_DEPTH = 32
 MAX_NODES = 400
 MAX_ABS_NUMBER = 1e15
 MAX_WINDOW = 1000
-KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,63}")
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,79}")  # the KPI key rule
 
 # name → (min args, max args or None); the last argument of lag / rolling_mean
 # and round is an integer literal, not a series

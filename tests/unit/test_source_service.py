@@ -196,6 +196,17 @@ def test_cli_source_add_and_refresh_quiet_on_success(tmp_path: Path) -> None:
     )
     assert run_cli("refresh", "9", db=db).returncode != 0
     assert run_cli("refresh", db=db).returncode != 0
+    trend = run_cli("trend", "dau", "--product", "App", "--period", "week", "--as-of", "2024-03-20", db=db)
+    assert trend.returncode == 0, trend.stderr
+    assert "2024-W12 so far (3 of 7 days)" in trend.stdout
+    assert "\nTrend: " in trend.stdout
+    bad = run_cli("formula", "set", "signups", "dau / mau + foo(1)", "--product", "App", db=db)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().endswith(
+        "unknown function 'foo' (allowed: abs, lag, max, min, rolling_mean, round) at column 13."
+    )
+    good = run_cli("formula", "set", "signups", "dau / mau * 100", "--product", "App", db=db)
+    assert (good.returncode, good.stdout) == (0, "")
 
 
 def test_formula_kpi_across_two_sources(workspace, service, tmp_path: Path) -> None:
