@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from kpidesk.gui.models.goal_tree_model import GoalTreeModel, load_goal_board
 from kpidesk.gui.tasks import TaskRunner
 from kpidesk.gui.views.goals_page import GoalsPage
+from kpidesk.services.changes import Changes
 from kpidesk.services.goal_service import GoalService
 from kpidesk.services.workspace import Workspace
 
@@ -157,3 +158,19 @@ def test_empty_tree_model_passes_modeltester(qtmodeltester):
     model = GoalTreeModel()
     qtmodeltester.check(model, force_py=True)
     assert model.row_at(model.index(0, 0)) is None
+
+
+def test_product_filter_and_checkin_model(qtbot, workspace, runner, qtmodeltester):
+    workspace.products.create("Other")
+    page = make_page(qtbot, workspace, runner)
+    page.refresh(Changes.of("product"))
+    qtbot.waitUntil(lambda: page.product_combo.count() == 3, timeout=10_000)
+    page.product_combo.setCurrentIndex(page.product_combo.findText("Other"))
+    qtbot.waitUntil(lambda: page.stack.currentIndex() == 1, timeout=10_000)  # no goals on Other
+    page.product_combo.setCurrentIndex(page.product_combo.findText("Onboard"))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=10_000)
+    GoalService(workspace.db).checkin(1, dt.date(2024, 7, 10), value=35.2, confidence=6, note="on it")
+    page.reload()
+    qtbot.waitUntil(lambda: page.detail.checkins_model.rowCount() == 1, timeout=10_000)
+    qtmodeltester.check(page.detail.checkins_model, force_py=True)
+    assert page.detail.checkins_model.index(0, 1).data() == "35.2"

@@ -349,3 +349,24 @@ def test_bare_month_headers_need_the_year_the_user_gives(qtbot, workspace, runne
     assert wizard.view.counts == {"insert": 2, "update": 1, "unchanged": 0, "rejected": 0, "all": 3}
     go_next(qtbot, wizard, PAGE_SUMMARY)
     assert series(workspace, "sign_ups") == {"2024-01": 100.0, "2024-02": 120.0, "2024-03": 130.0}
+
+
+def test_dropping_a_file_on_the_wizard_reads_it(qtbot, workspace, runner, tracker):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tracker))])
+    enter = QDragEnterEvent(wizard.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    wizard.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(wizard.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    wizard.dropEvent(drop)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_SHEETS, timeout=WAIT)
+    assert wizard.path == str(tracker)
+    assert wizard.file_page.path_edit.text() == str(tracker)
