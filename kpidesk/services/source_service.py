@@ -10,7 +10,6 @@ row carrying provenance ``data_source`` and the source's id.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,8 +93,11 @@ EXTRA_KPIS: dict[str, dict[str, str]] = {
 
 
 def _norm(label: str) -> str:
-    # "CustomerID", "customer_id" and "Customer ID" are the same header
-    return re.sub(r"[^a-z0-9]+", "", str(label).casefold())
+    # the import mapping's normal form: "CustomerID", "customer_id" and
+    # "Customer ID" are the same header
+    from kpidesk.io.mapping import normalise
+
+    return normalise(str(label))
 
 
 def auto_mapping(recipe: str, headers: list[str], given: dict[str, str] | None = None) -> dict[str, str]:
