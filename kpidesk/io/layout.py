@@ -411,7 +411,8 @@ def _period_column(headers: list[str], profile: list[_ColumnProfile], exclude: s
         if named and prof.serials / prof.non_empty >= 0.8:
             share = 1.0  # Excel serial day numbers in a CSV "Date" column
         score = share + (0.5 if named else 0.0) - (0.01 * c)
-        if share >= 0.8 and score > best_score:
+        # A column named "Date"/"Month" may hold a few bad cells (they become row problems).
+        if share >= (0.6 if named else 0.8) and score > best_score:
             best, best_score = c, score
     return best
 
@@ -489,9 +490,13 @@ def _fill_rows(
     first_period = min(layout.period_cols, default=len(headers))
     optional = {layout.segment_col, layout.product_col, layout.note_col}
     candidates = [c for c in range(first_period) if profile[c].texts > 0 and c not in optional]
-    layout.label_col = (
-        override.label_col if override.label_col is not None else (candidates[0] if candidates else 0)
+    # The KPI names: a text column whose header says so ("Metric", "KPI"), else the text column
+    # with the most distinct labels (a "Unit" or "Area" column repeats a few values).
+    named = [c for c in candidates if _has_word(headers[c], _KPI_WORDS)]
+    best = (
+        named[0] if named else max(candidates, key=lambda c: (len(profile[c].distinct_texts), -c), default=0)
     )
+    layout.label_col = override.label_col if override.label_col is not None else best
     for c, label in enumerate(headers):
         if c == layout.label_col or c in layout.period_cols or c in optional or not label:
             continue

@@ -18,7 +18,7 @@ year                FY2024, FY 24, 2024          year
 half year           H1 2024, 2024-H2             ``half`` (not a kpidesk
                                                  frequency; caller decides)
 bare month          Jan, January, Mär, janv.     month, needs ``year_hint``
-bare quarter/half   Q3, H1                       needs ``year_hint``
+bare quarter/half   Q3, H1, W5, Week 12          needs ``year_hint``
 ==================  ===========================  ==========
 
 Excel serial day numbers: :func:`excel_serial_to_date` for both the 1900
@@ -79,6 +79,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})$"), "year"),
     (re.compile(rf"^({_MONTH_ALT})\.?$"), "mon"),
     (re.compile(r"^q([1-4])$"), "q_only"),
+    (re.compile(r"^w(?:k|eek)?\s*(\d{1,2})$"), "w_only"),
     (re.compile(r"^h([12])$"), "h_only"),
 ]
 
@@ -201,6 +202,14 @@ def _build(
         if year_hint is None:
             return PeriodProblem(f"{g[0].title()} has no year; choose the year", month=month)
         return ParsedPeriod(dt.date(year_hint, month, 1), "month")
+    if kind == "w_only":
+        week = int(g[0])
+        if year_hint is None:
+            return PeriodProblem(f"week {week} has no year; choose the year")
+        try:
+            return ParsedPeriod(dt.date.fromisocalendar(year_hint, week, 1), "week")
+        except ValueError:
+            return None
     if kind in {"q_only", "h_only"}:
         number = int(g[0])
         if year_hint is None:
