@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -72,13 +73,34 @@ def is_io_error(exc: BaseException) -> bool:
     return orig is not None and orig is not exc and is_io_error(orig)
 
 
-def write_failure(exc: BaseException, what: str, *, unchanged: str = "nothing was lost") -> KpideskError | None:
+def space_exhausted(where: Path | None = None) -> bool:
+    """Is running out of room the likely cause of an I/O error? True when this process has a
+    file-size limit (``RLIMIT_FSIZE``) or the disk holding ``where`` has less than 1 MB free."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            return True
+    except (ImportError, OSError, ValueError):
+        pass
+    if where is not None:
+        try:
+            return shutil.disk_usage(where if where.is_dir() else where.parent).free < 1024 * 1024
+        except OSError:
+            return False
+    return False
+
+
+def write_failure(exc: BaseException, what: str, *, unchanged: str = "nothing was lost",
+                  where: Path | None = None) -> KpideskError | None:
     """The user-facing error for a failed write, or None when ``exc`` is not a write failure.
 
     ``what`` names the action ("The import", "The backup"), ``unchanged``
-    says what is safe ("the workspace is unchanged").
+    says what is safe ("the workspace is unchanged"), ``where`` is the file
+    or folder written (to tell a full disk from another I/O error).
     """
-    if is_disk_full(exc):
+    if is_disk_full(exc) or (is_io_error(exc) and space_exhausted(where)):
         return DiskFullError(
             f"{what} failed because the disk is full (or a file-size limit was reached); it was rolled back "
             f"and {unchanged}. Free some space and try again."
@@ -152,7 +174,7 @@ def atomic_path(path: str | Path, *, what: str | None = None) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = _temp_in(path)
     except OSError as exc:
-        raise (write_failure(exc, what, unchanged=f"{path.name} is unchanged") or exc) from exc
+        raise (write_failure(exc, what, unchanged=f"{path.name} is unchanged", where=path) or exc) from exc
     try:
         yield tmp
         _keep_mode(tmp, path)
@@ -161,7 +183,7 @@ def atomic_path(path: str | Path, *, what: str | None = None) -> Iterator[Path]:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        mapped = write_failure(exc, what, unchanged=f"{path.name} is unchanged")
+        mapped = write_failure(exc, what, unchanged=f"{path.name} is unchanged", where=path)
         if mapped is not None:
             raise mapped from exc
         raise

@@ -236,7 +236,8 @@ def online_backup(source: Path | sqlite3.Connection, dest: Path, *, progress: Pr
     except BaseException as exc:
         with contextlib.suppress(OSError):
             part.unlink()
-        mapped = write_failure(exc, "The backup", unchanged="your workspace is unchanged; no backup was kept")
+        mapped = write_failure(exc, "The backup", unchanged="your workspace is unchanged; no backup was kept",
+                               where=dest)
         if mapped is not None:
             raise mapped from exc
         raise
@@ -395,7 +396,7 @@ def restore_into(target: sqlite3.Connection, backup: Path, *, progress: Progress
 
         src.backup(target, pages=-1, progress=step)
     except BaseException as exc:
-        mapped = write_failure(exc, "The restore", unchanged="your workspace is unchanged")
+        mapped = write_failure(exc, "The restore", unchanged="your workspace is unchanged", where=backup)
         if mapped is not None:
             raise mapped from exc
         raise

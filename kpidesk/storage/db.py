@@ -116,7 +116,7 @@ class Database:
                     dbapi.commit()
                 except BaseException as exc:
                     dbapi.rollback()
-                    mapped = write_failure(exc, "Saving your changes",
+                    mapped = write_failure(exc, "Saving your changes", where=self.path,
                                            unchanged="nothing was lost (the whole change was undone)")
                     if isinstance(mapped, DiskFullError):
                         raise mapped from exc
@@ -270,7 +270,9 @@ def _needs_immutable(path: Path) -> bool:
 
 def _disk_full_handler(context: Any) -> None:
     """Turn SQLite's 'disk is full' / I/O errors into one plain sentence (the transaction rolls back)."""
-    mapped = write_failure(context.original_exception, "Saving your changes",
+    database = context.engine.url.database if context.engine is not None else None
+    where = Path(database.removeprefix("file:").split("?")[0]) if database else None
+    mapped = write_failure(context.original_exception, "Saving your changes", where=where,
                            unchanged="nothing was lost (the whole change was undone)")
     if isinstance(mapped, DiskFullError):
         raise mapped from context.original_exception
