@@ -32,7 +32,6 @@ import datetime as dt
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,15 +95,11 @@ def atomic_write(target: str | os.PathLike[str], write: Callable[[str], None]) -
         from kpidesk.errors import KpideskError
 
         raise KpideskError(f"Cannot write {target.name}: the folder {folder} does not exist.")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    os.close(fd)
-    try:
-        write(temp)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    # the shared helper also fsyncs before the rename and turns a full disk into a plain DiskFullError
+    from kpidesk.storage.atomic import atomic_path
+
+    with atomic_path(target, what=f"Exporting to {target.name}") as temp:
+        write(str(temp))
     return target
 
 
