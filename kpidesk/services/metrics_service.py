@@ -198,7 +198,7 @@ class MetricsService:
             partial=partial,
             vs_previous=change_vs_previous(values, kpi.direction, band=band, partial=partial),
             vs_last_year=change_vs_last_year(values, target, kpi.direction, band=band, partial=partial),
-            trend=trend(complete),
+            trend=trend(complete, frequency=target.value),
             anomalies=detect_anomalies(complete, frequency=target, window=min(28, max(3, len(complete) // 2)))
             if len(complete) >= 6
             else detect_anomalies(complete.iloc[:0], frequency=target),

@@ -193,6 +193,21 @@ def test_trend_exact_line_and_flat_noise() -> None:
     assert trend(monthly([1, 2])).verdict == "not enough data"
 
 
+def test_trend_counts_missing_periods_when_frequency_is_given() -> None:
+    """Jan 10, Feb 20, (Mar missing), Apr 40, May 50: by period number the line is
+    exactly 10 + 10·t (slope 10); by row position t = 0..3: Sxy = 30 + 5 + 5 + 30 = 70, Sxx = 5 → slope 14.
+    """
+    s = pd.Series(
+        [10.0, 20.0, 40.0, 50.0],
+        index=pd.to_datetime(["2024-01-01", "2024-02-01", "2024-04-01", "2024-05-01"]),
+    )
+    assert trend(s, frequency="month").slope == pytest.approx(10)
+    assert trend(s, frequency="month").intercept == pytest.approx(10)
+    assert trend(s).slope == pytest.approx(14)
+    weeks = pd.Series([1.0, 2.0, 4.0], index=pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-22"]))
+    assert trend(weeks, frequency="week").slope == pytest.approx(1.0)
+
+
 def test_trend_confidence_interval_by_hand() -> None:
     """x = 1, 3, 2, 5 at t = 0..3.
 

@@ -27,26 +27,50 @@ class TrendResult:
     verdict: str
 
 
-def trend(series: pd.Series, confidence: float = 0.95) -> TrendResult:
+def _positions(index: pd.Index, frequency: str | None) -> np.ndarray:
+    """Period numbers of a period-start index, so a missing period still counts as elapsed."""
+    days = np.asarray(
+        pd.DatetimeIndex(index).values.astype("datetime64[D]").astype(np.int64), dtype=np.float64
+    )
+    if frequency == "day":
+        return days
+    if frequency == "week":
+        return np.floor(days / 7)
+    stamps = pd.DatetimeIndex(index)
+    months = np.asarray(stamps.year, dtype=np.float64) * 12 + np.asarray(stamps.month, dtype=np.float64)
+    return {"month": months, "quarter": np.floor(months / 3), "year": np.asarray(stamps.year, np.float64)}[
+        frequency  # type: ignore[index]
+    ]
+
+
+def trend(series: pd.Series, confidence: float = 0.95, *, frequency: str | None = None) -> TrendResult:
     """Fit x_t = a + b·t by least squares, t = 0, 1, … the period position.
 
     b = Σ(t − t̄)(x − x̄) / Σ(t − t̄)²;  a = x̄ − b·t̄;
     se(b) = sqrt( Σ residual² / (n − 2) / Σ(t − t̄)² );
     interval b ± q·se(b) with q the Student-t quantile at (1 + confidence)/2
     and n − 2 degrees of freedom. Verdict: "rising" when the whole interval is
-    above 0, "falling" when below 0, otherwise "flat". Missing values are
-    dropped but keep their position (a gap still counts as elapsed periods).
-    Fewer than 3 values give the verdict "not enough data".
+    above 0, "falling" when below 0, otherwise "flat". With ``frequency``
+    (day / week / month / quarter / year) t is the period number of each
+    period start, so a missing period still counts as elapsed; without it t is
+    the row position (missing values keep theirs). Fewer than 3 values give
+    the verdict "not enough data".
     """
     from scipy import stats  # scipy comes with statsmodels; loaded only when used
 
-    ordered = series.sort_index().reset_index(drop=True)
+    ordered = series.sort_index()
+    if frequency is None:
+        ordered = ordered.reset_index(drop=True)
     present = ordered.dropna()
     n = len(present)
     if n < 3:
         nan = math.nan
         return TrendResult(nan, nan, nan, nan, n, confidence, UNKNOWN)
-    t = present.index.to_numpy(dtype=np.float64)
+    if frequency is None:
+        t = present.index.to_numpy(dtype=np.float64)
+    else:
+        t = _positions(present.index, str(frequency))
+        t = t - t[0]  # the intercept is the fitted value at the first period
     x = present.to_numpy(dtype=np.float64)
     t_mean, x_mean = t.mean(), x.mean()
     sxx = float(((t - t_mean) ** 2).sum())
