@@ -297,6 +297,15 @@ def test_forecast_linear_series_follows_the_line() -> None:
     assert set(result.holdout_mae) >= {"holt", "damped"}
 
 
+def test_forecast_fills_a_missing_month_by_interpolation() -> None:
+    """x = 10 + 2t over 24 months with month 10 missing: it is filled with the
+    interpolated 30 (between 28 and 32), the fit still continues 58, 60."""
+    s = monthly([10 + 2 * t for t in range(24)], start="2022-01-01").drop(pd.Timestamp("2022-11-01"))
+    result = forecast(s, "month", 2)
+    assert result.filled == 1
+    assert result.table["mean"].to_numpy() == pytest.approx([58, 60], abs=0.5)
+
+
 def test_forecast_picks_seasonal_when_two_seasons_exist() -> None:
     """A strong 12-month pattern over 4 years: the seasonal candidate wins the holdout."""
     t = np.arange(48)

@@ -39,6 +39,18 @@ class ForecastResult:
     table: pd.DataFrame
     holdout_mae: dict[str, float] = field(default_factory=dict)
     interval: float = 0.8
+    filled: int = 0  # missing periods interpolated before fitting
+
+
+def _period_grid(first: pd.Timestamp, last: pd.Timestamp, frequency: Frequency) -> pd.DatetimeIndex:
+    code = {
+        Frequency.DAY: "D",
+        Frequency.WEEK: "7D",
+        Frequency.MONTH: "MS",
+        Frequency.QUARTER: "3MS",
+        Frequency.YEAR: "12MS",
+    }[frequency]
+    return pd.date_range(first, last, freq=code)
 
 
 def _future_index(last: pd.Timestamp, frequency: Frequency, horizon: int) -> pd.DatetimeIndex:
@@ -85,6 +97,15 @@ def forecast(
     if horizon < 1:
         raise ValidationError(f"A forecast horizon must be at least 1 period, not {horizon}.")
     values_series = series.dropna().sort_index().astype(np.float64)
+    filled = 0
+    if len(values_series) >= 2:
+        # the models need evenly spaced periods: a missing period inside the
+        # range is filled by linear interpolation (and counted in ``filled``)
+        grid = _period_grid(values_series.index[0], values_series.index[-1], freq)
+        if len(grid) > len(values_series):
+            regular = values_series.reindex(grid)
+            filled = int(regular.isna().sum())
+            values_series = regular.interpolate(method="linear")
     n = len(values_series)
     if n < 6:
         raise ValidationError(f"A forecast needs at least 6 values; this series has {n}.")
@@ -119,4 +140,4 @@ def forecast(
         index=_future_index(values_series.index[-1], freq, horizon),
     )
     table.index.name = "period_start"
-    return ForecastResult(best, table, scores, interval)
+    return ForecastResult(best, table, scores, interval, filled)
