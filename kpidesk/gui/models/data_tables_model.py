@@ -9,6 +9,7 @@ definitions instead of a model class each.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -122,7 +123,7 @@ def source_columns(tr: Callable[[str], str]) -> list[Column]:
     return [
         Column(tr("Name"), lambda s: s.name),
         Column(tr("Recipe"), lambda s: s.recipe),
-        Column(tr("File"), lambda s: s.path, tooltip=lambda s: s.path),
+        Column(tr("File"), lambda s: os.path.basename(s.path) or s.path, tooltip=lambda s: s.path),
         Column(tr("Last refresh"), lambda s: when(s.last_refresh) or tr("never")),
         Column(tr("Problem"), lambda s: s.last_error or "", tooltip=lambda s: s.last_error or ""),
     ]
