@@ -246,6 +246,9 @@ def check_sqlite_file(path: Path, *, quick_check_seconds: float = 0.0, backup_di
 
 def _unwritable_reason(path: Path) -> str:
     """Why the file cannot be written here ('' when it can). ``os.access`` also sees read-only mounts."""
+    probe = path if path.exists() else path.parent
+    if probe.exists() and hasattr(os, "statvfs") and os.statvfs(probe).f_flag & os.ST_RDONLY:
+        return "it is on a read-only disk or share (nothing can be written there)"
     if path.exists() and not os.access(path, os.W_OK):
         return "the file is read-only (you have no permission to change it)"
     folder = path.parent
