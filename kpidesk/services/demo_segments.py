@@ -5,15 +5,15 @@ today=...)``). The segments split the existing totals exactly, so the
 segment rows add up to what the dashboards show, and they carry a story the
 "Why did it move?" panel can find:
 
-- revenue: every product by region and by plan; in the last complete quarter
-  the EU share drops (EU drives the change); Harbor's two new regions appear
-  in the month of its "Expanded to two new regions" annotation;
-- Harbor conversion rate by channel: in the last complete quarter a paid
+- revenue: every product by region and by plan; in the latest recorded
+  month the EU share drops (EU drives the change); Harbor's two new regions
+  appear in the month of its "Expanded to two new regions" annotation;
+- Harbor conversion rate by channel: in the latest recorded month a paid
   social campaign floods the funnel with low-converting visitors; every
-  channel converts better than before while the total falls (Simpson's
-  paradox, which the explanation shows as a mix effect); the total's
-  numerator for that quarter is lowered so the quarter converts 14 % worse than the one before, and an annotation marks the
-  campaign;
+  channel converts better than the month before while the total falls
+  (Simpson's paradox, which the explanation shows as a mix effect); that
+  month's total numerator is lowered so it converts 14 % worse than the
+  month before, and an annotation marks the campaign;
 - Ledger conversion rate and Pulse sign-ups by channel, with a slow mix drift.
 """
 
@@ -23,7 +23,6 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from kpidesk.domain.enums import Provenance
-from kpidesk.domain.periods import next_period_start, period_start
 from kpidesk.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -46,8 +45,8 @@ NEW_REGIONS = {"Harbor": ({"Nordics": 0.05, "Iberia": 0.04}, 20)}  # shares, mon
 CHANNEL_RATES = {"organic": 1.45, "paid": 0.42, "referral": 1.9, "email": 1.2}
 CHANNEL_MIX = {"organic": 0.48, "paid": 0.27, "referral": 0.10, "email": 0.15}
 SIGNUP_CHANNELS = {"organic": 0.44, "paid": 0.33, "referral": 0.15, "app store": 0.08}
-# Harbor's campaign quarter: paid visitors' weight, and its total rate as a
-# fraction of the quarter before (a plain fall, whatever the noise did).
+# Harbor's campaign month: paid visitors' weight, and its total rate as a
+# fraction of the month before (a plain fall, whatever the noise did).
 CAMPAIGN_PAID_WEIGHT = 0.6
 CAMPAIGN_RATE_VS_PREVIOUS = 0.86
 
@@ -74,13 +73,10 @@ def _drifting_shares(shares: dict[str, float], n: int, rng: np.random.Generator,
     return _softmax(logits)
 
 
-def _last_full_quarter_start(months: list[dt.date]) -> int | None:
-    """Index in ``months`` of the first month of the last quarter fully covered."""
-    last = months[-1]
-    end_quarter = period_start(last, "quarter")
-    if next_period_start(last, "month") != next_period_start(end_quarter, "quarter"):
-        end_quarter = period_start(end_quarter - dt.timedelta(days=1), "quarter")
-    return months.index(end_quarter) if end_quarter in months else None
+def _story_start(months: list[dt.date]) -> int | None:
+    """Index of the month the demo's story starts: the latest recorded one, the
+    period the KPI page explains first (it opens at the KPI's own frequency)."""
+    return len(months) - 1 if len(months) >= 2 else None
 
 
 def _kpi(ws: Any, product_id: int, key: str) -> Any | None:
@@ -120,11 +116,11 @@ def _revenue_rows(ws: Any, product: Any, rng: np.random.Generator) -> list[dict[
     if totals.empty:
         return []
     months = list(totals["period_start"])
-    quarter = _last_full_quarter_start(months)
+    story = _story_start(months)
     region_shares = dict(REGIONS.get(product.name, {"EU": 0.5, "US": 0.5}))
     added, start = NEW_REGIONS.get(product.name, ({}, 0))
     region_shares.update(added)
-    regions = _drifting_shares(region_shares, len(months), rng, shock={"EU": -0.25}, shock_from=quarter)
+    regions = _drifting_shares(region_shares, len(months), rng, shock={"EU": -0.25}, shock_from=story)
     for name in added:  # a new region has no revenue before it opens
         regions[:start, list(region_shares).index(name)] = 0.0
     regions = regions / regions.sum(axis=1, keepdims=True)
@@ -162,29 +158,29 @@ def _conversion_rows(ws: Any, product: Any, rng: np.random.Generator, *, campaig
     if totals.empty:
         return [], [], None
     months = list(totals["period_start"])
-    quarter = _last_full_quarter_start(months) if campaign else None
+    story = _story_start(months) if campaign else None
     names = list(CHANNEL_MIX)
     mix = _drifting_shares(CHANNEL_MIX, len(months), rng)
     rel = np.array([CHANNEL_RATES[c] for c in names])
     total_rows = []
     campaign_day = None
-    if quarter is not None:
-        campaign_day = months[quarter]
+    if story is not None:
+        campaign_day = months[story]
         paid = names.index("paid")
-        for i in range(quarter, len(months)):
+        for i in range(story, len(months)):
             others = np.delete(np.arange(len(names)), paid)
             mix[i, others] *= (1 - CAMPAIGN_PAID_WEIGHT) / mix[i, others].sum()
             mix[i, paid] = CAMPAIGN_PAID_WEIGHT
     factor = 1.0
-    if quarter is not None and quarter >= 3:
-        before = totals.iloc[quarter - 3:quarter]
-        during = totals.iloc[quarter:quarter + 3]
+    if story is not None:
+        before = totals.iloc[story - 1:story]
+        during = totals.iloc[story:]
         factor = (CAMPAIGN_RATE_VS_PREVIOUS * before["numerator"].sum() / before["denominator"].sum()
                   / (during["numerator"].sum() / during["denominator"].sum()))
     rows = []
     for i, row in enumerate(totals.itertuples(index=False)):
         numerator, denominator = float(row.numerator), float(row.denominator)
-        if quarter is not None and i >= quarter:
+        if story is not None and i >= story:
             numerator *= factor
             total_rows.append({"kpi_id": kpi.id, "period_start": row.period_start, "segment": "",
                                "value": 100 * numerator / denominator, "numerator": numerator,

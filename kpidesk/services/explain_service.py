@@ -149,6 +149,9 @@ class ExplainService:
             if product is not None:
                 query = query.where(Kpi.product_id == self._product_id(product))
             kpis = list(session.exec(query))
+        # A KPI recorded less often than the period (quarterly, asked per month) has no move to rank.
+        _, freq = resolve_period(period, frequency)
+        kpis = [k for k in kpis if FREQUENCY_ORDER.index(Frequency(k.frequency)) <= FREQUENCY_ORDER.index(freq)]
         explanations = self.explain_many(kpis, period, compare=compare, frequency=frequency)
 
         def size(e: Explanation) -> float:

@@ -208,8 +208,9 @@ def test_cli_prints_the_explanation_and_csv(shop, db_target, capsys) -> None:  #
 
 
 def test_demo_segments_add_up_and_tell_the_story(demo_db_file) -> None:  # type: ignore[no-untyped-def]
-    """The demo (built for 2026-11-25): segments split the totals exactly; Harbor's
-    conversion in 2026-Q3 falls while every channel converts better (mix)."""
+    """The demo (built for 2026-11-25, monthly data up to Oct 2026): segments split
+    the totals exactly; Harbor's conversion in Oct falls while every channel
+    converts better than in Sep (mix), and EU drives Harbor's revenue change."""
     from kpidesk.services.workspace import Workspace
 
     with Workspace.open(demo_db_file, read_only=True) as ws:
@@ -226,7 +227,7 @@ def test_demo_segments_add_up_and_tell_the_story(demo_db_file) -> None:  # type:
         assert first > totals.index.min()
 
         service = ExplainService(ws.db)
-        e = service.explain("Harbor/conversion_rate", "2026-Q3")
+        e = service.explain("Harbor/conversion_rate", "2026-10")
         dec = e.breakdowns[0].decomposition
         assert isinstance(dec, RatioDecomposition)
         assert e.change < 0
@@ -235,6 +236,8 @@ def test_demo_segments_add_up_and_tell_the_story(demo_db_file) -> None:  # type:
         assert dec.mix_effect < 0
         assert any("Paid social campaign" in n.text for n in e.context)
         assert math.isclose(dec.rate_effect + dec.mix_effect + dec.interaction, e.change, abs_tol=1e-9)
-        movers = service.biggest_movers(harbor.id, "2026-Q3", top=3)
+        revenue_move = service.explain("Harbor/revenue", "2026-10", by="region", anomalies=False)
+        assert revenue_move.drivers[0].segment == "region:EU"
+        movers = service.biggest_movers(harbor.id, "2026-10", top=3)
         assert len(movers) == 3
         assert all(m.headline for m in movers)
