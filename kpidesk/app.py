@@ -61,14 +61,15 @@ def open_workspace(target: str, read_only: bool, parent: Any = None) -> Any:
         return None
 
 
-def _warm_up(runner: Any) -> None:
+def warm_up(runner: Any) -> Any:
     """Import pandas (and the analytics) on a worker once the window is up, so the first chart is quick."""
     def work(progress: Any) -> None:
         import pandas  # noqa: F401
+        import pyqtgraph  # noqa: F401  (module code only; widgets are made on the GUI thread)
 
         import kpidesk.domain.analytics  # noqa: F401
 
-    runner.submit(work, show_progress=False, title="warm-up")
+    return runner.submit(work, show_progress=False, title="warm-up")
 
 
 def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> Any:
@@ -91,7 +92,7 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
             return
         if ws is not None:
             window.set_workspace(ws)
-            _warm_up(window.runner)
+            warm_up(window.runner)
 
     QTimer.singleShot(0, open_first)
     return window
@@ -114,6 +115,21 @@ def _install_excepthook(window: Any) -> None:
     sys.excepthook = hook
 
 
+def _quit_when_shown(app: Any, window: Any) -> None:
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(window)
+
+    def check() -> None:
+        if window.isVisible() and window.ws is not None:
+            timer.stop()
+            print(f"SHOWN {window.windowTitle()}", flush=True)
+            app.quit()
+
+    timer.timeout.connect(check)
+    timer.start(50)
+
+
 def run(db: str | None = None, read_only: bool = False) -> int:
     """Start the desktop app; returns the exit code."""
     app = make_application()
@@ -123,6 +139,8 @@ def run(db: str | None = None, read_only: bool = False) -> int:
         from kpidesk.gui.startup_probe import exit_after_first_paint
 
         exit_after_first_paint(window)
+    if os.environ.get("KPIDESK_SMOKE_TEST"):  # packaging tests: report once the workspace is shown, then quit
+        _quit_when_shown(app, window)
     code = app.exec()
     if window.ws is not None:
         window.ws.close()

@@ -457,6 +457,9 @@ class MainWindow(QMainWindow):
 
     def _overview_loaded(self, data: Any) -> None:
         self.navigator.set_data(data)
+        if self.kpi_page is None:
+            # build the chart page while the user reads the dashboard, not on their first click
+            QTimer.singleShot(50, self, lambda: self.ws is not None and self.ensure_kpi_page())
         if self.stack.currentWidget() is self.welcome and data.products:
             self.show_page("dashboard")
 

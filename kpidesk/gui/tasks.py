@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from kpidesk.errors import CancelledError
@@ -107,9 +107,12 @@ class TaskRunner(QObject):
     ) -> None:
         super().__init__(parent)
         self._reads = QThreadPool(self)
-        self._reads.setMaxThreadCount(3)
+        self._reads.setMaxThreadCount(2)
         self._writes = QThreadPool(self)
         self._writes.setMaxThreadCount(1)  # one database writer
+        for pool in (self._reads, self._writes):
+            # the GUI thread wins the CPU (and so the GIL) whenever it has something to do
+            pool.setThreadPriority(QThread.Priority.LowPriority)
         self._delay = progress_delay_ms
         self.dialog_parent = dialog_parent
         self._running: set[Task] = set()

@@ -38,7 +38,7 @@ from kpidesk.domain.units import format_value
 from kpidesk.gui.charts.trend_chart import TrendChart
 from kpidesk.gui.charts.waterfall import WaterfallChart
 from kpidesk.gui.kpi_data import ChartData, allowed_granularities, date_of, load_chart
-from kpidesk.gui.models.values_model import ValueRow, ValuesModel
+from kpidesk.gui.models.values_model import ValueRow, ValuesModel, read_value_rows
 from kpidesk.gui.undo import AnnotationCommand, SetValueCommand
 from kpidesk.gui.undo_push import push
 from kpidesk.services.changes import Changes
@@ -93,6 +93,7 @@ class KpiPage(QWidget):
         self.segment = ""
         self.chart_data: ChartData | None = None
         self.explanation: Any = None
+        self._columns_sized = False
         self._build()
 
     # -- layout --------------------------------------------------------------------
@@ -381,10 +382,7 @@ class KpiPage(QWidget):
             return
 
         def work(progress: Any) -> list[ValueRow]:
-            return [
-                ValueRow(r.id, r.period_start, r.segment, r.value, r.note, r.source)
-                for r in self.ws.measurements.rows(kpi_id)
-            ]
+            return read_value_rows(self.ws, kpi_id)
 
         self.runner.submit(
             work,
@@ -396,8 +394,14 @@ class KpiPage(QWidget):
 
     def _values_loaded(self, kpi_id: int, rows: list[ValueRow]) -> None:
         if kpi_id == self.kpi_id and self.kpi is not None:
-            self.values_model.set_rows(rows, self.kpi.unit, self.kpi.currency, self.kpi.frequency)
-            self.table.resizeColumnsToContents()
+            self.values_model.set_rows(rows, self.kpi.unit, self.kpi.currency, self.kpi.frequency, presorted=True)
+            if not self._columns_sized:
+                # measured on the first rows only: sizing to 40,000 rows would freeze the window
+                header = self.table.horizontalHeader()
+                header.setResizeContentsPrecision(50)
+                for column in (0, 1, 2, 4):
+                    self.table.resizeColumnToContents(column)
+                self._columns_sized = True
 
     # -- why did it move ----------------------------------------------------------------
     def reload_explanation(self) -> None:
@@ -405,16 +409,14 @@ class KpiPage(QWidget):
         if data is None or kpi is None or not len(data.x):
             self.why_headline.setText(self.tr("Nothing to explain yet: this KPI has no values."))
             return
-        try:
-            from kpidesk.services.explain_service import ExplainService
-        except ImportError:
-            self.why_headline.setText(self.tr("Explanations are not available in this build."))
-            return
         period = date_of(float(data.x[-1]))
         freq = data.granularity
         kpi_id = kpi.id
 
         def work(progress: Any) -> Any:
+            # imported here: pandas-heavy, and the GUI thread should not pay for the import
+            from kpidesk.services.explain_service import ExplainService
+
             return ExplainService(self.ws.db).explain(kpi_id, period, frequency=freq)
 
         self.runner.submit(
