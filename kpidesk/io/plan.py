@@ -458,10 +458,8 @@ def build_plan(
     accepted["value"] = values[alive]
     accepted["frequency"] = frequencies[alive]
     accepted["period_start"] = starts[alive].dt.strftime("%Y-%m-%d")
-    names = {(t.product, t.key): t.name for t in targets.values()}
-    accepted["kpi_name"] = [
-        names.get(pk, "") for pk in zip(accepted["product"], accepted["kpi_key"], strict=True)
-    ]
+    pair_names = np.array([t.name if t else "" for t in pair_target] + [""], dtype=object)
+    accepted["kpi_name"] = pair_names[pair_codes[alive]]
 
     dup = accepted.duplicated(["kpi_id", "period_start", "segment"], keep=False).to_numpy()
     if dup.any():
