@@ -171,7 +171,7 @@ def test_roundtrip_keeps_formula_like_names_and_notes_as_text_and_reimport_chang
         kpis.append({"key": "kpi_rt_score_0", "name": "'=already quoted", "unit": "score",
                      "rows": [(dt.date(2024, 2, 1), "region:EU", 7.0, "'@note")]})
         kpis.append({"key": "kpi_rt_score_1", "name": "@user", "unit": "score",
-                     "rows": [(dt.date(2024, 2, 1), "", 1.0, "\tindented")]})
+                     "rows": [(dt.date(2024, 2, 1), "", 1.0, "+1 (555) 0100")]})
         out = _roundtrip(folder, source, target, kpis, suffix)
         service = ImportService(target.db, target.catalog)
         again = service.plan(out, product=PRODUCT, sandbox=False)
