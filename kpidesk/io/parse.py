@@ -18,8 +18,9 @@ from kpidesk.io.columns import build_columns
 from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import SheetGrid, Workbook, a1
 
-#: openpyxl's cell-level pass only runs on files up to this size (it is ~20x slower than calamine).
-DETAIL_MAX_BYTES = 3_000_000
+#: openpyxl's cell-level pass runs on files up to this size (it costs ~10x calamine); larger
+#: files get the byte scanner of xlsx_scan.py, which finds the same two things.
+DETAIL_OPENPYXL_MAX_BYTES = 256_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,18 +154,18 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
         sheets.append(grid)
     workbook = Workbook(path=path, format=request.format, sheets=sheets, sheet_names=names)
     if request.detail and request.format in {"xlsx", "xlsm"}:
-        if os.path.getsize(path) <= DETAIL_MAX_BYTES:
+        if os.path.getsize(path) <= DETAIL_OPENPYXL_MAX_BYTES:
             _openpyxl_detail(workbook)
         else:
-            workbook.warnings.append(
-                "The file is large, so formula cells without a saved result and percent formats were not checked."
-            )
+            _scanned_detail(workbook)
     return workbook
 
 
 def _openpyxl_detail(workbook: Workbook) -> None:
     """Formula cells with no cached value → warnings; percent-formatted cells → ``percent_cells``."""
     import openpyxl
+
+    from kpidesk.io.xlsx_scan import is_percent_code
 
     with warnings.catch_warnings():
         # openpyxl warns about unsupported extensions, data validation, ...; not the user's concern here.
@@ -185,22 +186,46 @@ def _openpyxl_detail(workbook: Workbook) -> None:
                         if not hasattr(cell, "column") or cell.value is None:
                             continue
                         r, c = cell.row - 1, cell.column - 1
-                        if cell.data_type == "f":
-                            if grid.cell(r, c) is None:
-                                missing.append(a1(r, c))
-                        elif cell.data_type == "n" and "%" in (cell.number_format or ""):
-                            grid.percent_cells.add((r, c))
-                if missing:
-                    shown = ", ".join(missing[:5]) + (
-                        f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-                    )
-                    grid.warnings.append(
-                        f"Sheet {grid.name!r}: {len(missing)} formula cell(s) ({shown}) have no saved result; "
-                        "the file was written by a tool that does not calculate formulas, so these values are "
-                        "missing. Open and save the file in Excel or LibreOffice to compute them."
-                    )
+                        if cell.data_type == "f" and grid.cell(r, c) is None:
+                            missing.append(a1(r, c))
+                        elif cell.data_type in {"n", "f"} and is_percent_code(cell.number_format or ""):
+                            # A formula's saved result counts like a typed number when it is a number.
+                            if isinstance(grid.cell(r, c), float):
+                                grid.percent_cells.add((r, c))
+                _warn_formulas(grid, missing)
         finally:
             book.close()
+
+
+def _warn_formulas(grid: SheetGrid, missing: list[str]) -> None:
+    if not missing:
+        return
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    grid.warnings.append(
+        f"Sheet {grid.name!r}: {len(missing)} formula cell(s) ({shown}) have no saved result; "
+        "the file was written by a tool that does not calculate formulas, so these values are "
+        "missing. Open and save the file in Excel or LibreOffice to compute them."
+    )
+
+
+def _scanned_detail(workbook: Workbook) -> None:
+    """The openpyxl pass's findings for a large file, from a byte scan of its XML (xlsx_scan.py)."""
+    import zipfile
+
+    from kpidesk.io.preflight import _sheet_part_names
+    from kpidesk.io.xlsx_scan import percent_styles, scan_sheet
+
+    with zipfile.ZipFile(workbook.path) as archive:
+        parts = {name: part for part, name in _sheet_part_names(archive).items()}
+        percent = percent_styles(archive)
+        for grid in workbook.sheets:
+            part = parts.get(grid.name)
+            if part is None or part not in archive.namelist():
+                continue
+            missing, percent_cells = scan_sheet(archive, part, percent)
+            # Only cells calamine also saw as empty lack a value (a cached "" result is not missing).
+            _warn_formulas(grid, [a1(r, c) for r, c in missing if grid.cell(r, c) is None])
+            grid.percent_cells |= {(r, c) for r, c in percent_cells if isinstance(grid.cell(r, c), float)}
 
 
 #: Text files above this size are split by pandas' C parser (~10x faster than the csv module).

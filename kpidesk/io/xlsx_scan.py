@@ -1,0 +1,100 @@
+"""Cell-level detail of large .xlsx files without building a cell object per cell.
+
+openpyxl's read-only pass costs ~10× calamine, so above a small size the
+reader scans the raw sheet XML instead, looking only for rare literals:
+
+- a formula with no saved result ends its cell right after the formula, or
+  after an empty value: ``</f></c>``, ``<f .../></c>``, ``</f><v/></c>`` (a
+  cell with a result has ``<v>result</v>`` between);
+- a percent-formatted cell carries ``s="N"`` where style N's number format is
+  a percent (built-in formats 9 and 10, or a custom code with ``%`` outside
+  quotes), found in ``xl/styles.xml`` (parsed with defusedxml).
+
+For each hit the scanner looks back to the cell's ``r="B7"`` reference. Cost:
+one decompression of the sheet plus a bytes search per literal, so it stays a
+small fraction of calamine's own parse.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+
+from kpidesk.io.grid import column_index
+
+_REF_RE = re.compile(rb'<c\s[^>]*?r="([A-Z]{1,3})(\d+)"')
+_BUILTIN_PERCENT = {9, 10}
+_NO_RESULT_RE = re.compile(rb"(?:</f>|<f\b[^>]*/>)(?:<v\s*/>|<v></v>)?</c>")
+
+
+def percent_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Indexes of ``cellXfs`` whose number format shows a percent."""
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(archive.read("xl/styles.xml"), forbid_dtd=True)
+    except (KeyError, ElementTree.ParseError):
+        return set()
+    percent_formats = set(_BUILTIN_PERCENT)
+    for element in root.iter():
+        if element.tag.endswith("}numFmt") and is_percent_code(element.get("formatCode", "")):
+            percent_formats.add(int(element.get("numFmtId", "-1")))
+    styles: set[int] = set()
+    for element in root.iter():
+        if element.tag.endswith("}cellXfs"):
+            for index, xf in enumerate(x for x in element if x.tag.endswith("}xf")):
+                if int(xf.get("numFmtId", "0")) in percent_formats:
+                    styles.add(index)
+    return styles
+
+
+def is_percent_code(code: str) -> bool:
+    """'0.0%' yes; '0.0"%"' (a literal percent sign in quotes) and '[Red]0' no."""
+    outside = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code)
+    return "%" in outside
+
+
+def scan_sheet(
+    archive: zipfile.ZipFile, part: str, percent: set[int]
+) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+    """(formula cells without a saved value, percent-formatted cells) of one sheet, 0-based (row, col)."""
+    data = archive.read(part)
+    missing: list[tuple[int, int]] = []
+    if b"<f" in data:  # sheets without formulas skip the regex entirely
+        for match in _NO_RESULT_RE.finditer(data):
+            ref = _cell_ref_before(data, match.start())
+            if ref is not None:
+                missing.append(ref)
+    percent_cells: set[tuple[int, int]] = set()
+    for style in percent:
+        literal = f' s="{style}"'.encode()
+        start = 0
+        while (hit := data.find(literal, start)) >= 0:
+            start = hit + len(literal)
+            ref = _cell_ref_before(data, hit + len(literal))
+            if ref is not None and _has_number_value(data, hit):
+                percent_cells.add(ref)
+    return sorted(missing), percent_cells
+
+
+def _cell_ref_before(data: bytes, position: int) -> tuple[int, int] | None:
+    begin = data.rfind(b"<c ", 0, position)
+    if begin < 0:
+        return None
+    match = _REF_RE.match(data, begin)
+    if match is None:
+        return None
+    return int(match.group(2)) - 1, column_index(match.group(1).decode())
+
+
+def _has_number_value(data: bytes, attribute_at: int) -> bool:
+    """True when the cell holding the attribute has a ``<v>`` and no t="s"/"str"/"inlineStr" type."""
+    open_end = data.find(b">", attribute_at)
+    begin = data.rfind(b"<c ", 0, attribute_at)
+    tag = data[begin:open_end]
+    if b' t="' in tag and b' t="n"' not in tag:
+        return False
+    if data[open_end - 1 : open_end] == b"/":
+        return False  # an empty styled cell
+    close = data.find(b"</c>", open_end)
+    return data.find(b"<v>", open_end, close) >= 0
