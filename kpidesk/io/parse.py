@@ -188,10 +188,13 @@ def _openpyxl_detail(workbook: Workbook) -> None:
                         r, c = cell.row - 1, cell.column - 1
                         if cell.data_type == "f" and grid.cell(r, c) is None:
                             missing.append(a1(r, c))
-                        elif cell.data_type in {"n", "f"} and is_percent_code(cell.number_format or ""):
+                        elif (
+                            cell.data_type in {"n", "f"}
+                            and is_percent_code(cell.number_format or "")
+                            and isinstance(grid.cell(r, c), float)
+                        ):
                             # A formula's saved result counts like a typed number when it is a number.
-                            if isinstance(grid.cell(r, c), float):
-                                grid.percent_cells.add((r, c))
+                            grid.percent_cells.add((r, c))
                 _warn_formulas(grid, missing)
         finally:
             book.close()
