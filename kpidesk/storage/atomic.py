@@ -31,6 +31,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import IO, Any
 
@@ -188,6 +189,18 @@ def atomic_path(path: str | Path, *, what: str | None = None) -> Iterator[Path]:
             raise mapped from exc
         raise
     _fsync_dir(path.parent)
+    _remove_stale_temporaries(path)
+
+
+def _remove_stale_temporaries(path: Path, older_than: float = 3600.0) -> None:
+    """Temporaries of earlier writes that were killed half-way (an hour old: no writer is still on them)."""
+    import time
+
+    limit = time.time() - older_than
+    for stale in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < limit:
+                stale.unlink()
 
 
 @contextlib.contextmanager
