@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-from kpidesk.gui.models.goal_tree_model import GoalTreeModel, load_goal_board
+from kpidesk.gui.models.goal_tree_model import GoalTreeModel, load_goal_board, number
 from kpidesk.gui.tasks import TaskRunner
 from kpidesk.gui.views.goals_page import GoalsPage
 from kpidesk.services.changes import Changes
@@ -174,3 +174,9 @@ def test_product_filter_and_checkin_model(qtbot, workspace, runner, qtmodelteste
     qtbot.waitUntil(lambda: page.detail.checkins_model.rowCount() == 1, timeout=10_000)
     qtmodeltester.check(page.detail.checkins_model, force_py=True)
     assert page.detail.checkins_model.index(0, 1).data() == "35.2"
+
+
+@pytest.mark.parametrize(("value", "text"), [(18820.4, "18,820"), (133271.0, "133,271"), (92.07, "92.07"),
+                                             (378.25, "378.2"), (0.0351, "0.0351"), (0.0, "0"), (-1250.0, "-1,250")])
+def test_numbers_in_the_goal_table_have_no_exponent(value, text):
+    assert number(value) == text

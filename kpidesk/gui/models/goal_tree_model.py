@@ -118,7 +118,7 @@ def number(value: float) -> str:
         return f"{value:,.0f}"
     if size >= 100:
         return f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}" if size >= 0.001 or size == 0 else f"{value:.2e}"
+    return f"{value:.4g}" if size >= 0.001 or size == 0 else f"{value:.2e}"
 
 
 def forecast_text(evaluation: GoalEvaluation) -> str:
@@ -280,7 +280,9 @@ class GoalTreeModel(QAbstractItemModel):
             return QBrush(QColor(STATUS_COLOURS[ev.status]))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 4 and ev.forecast is not None:
-                return ev.forecast.summary()
+                return interval_text(ev)
+            if column == 0:
+                return f"{ev.title}\n{row.product} · {row.kpi_name}\n{ev.reason}"
             return ev.reason
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3, 4, 5):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -133,7 +133,7 @@ class WorkPage(QWizardPage):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress_text = QLabel("")
-        self.cancel_button = QPushButton(self.tr("&Stop"))
+        self.cancel_button = QPushButton(self.tr("S&top"))
         self.cancel_button.setToolTip(self.tr("Stop this step; nothing is written"))
         self.cancel_button.clicked.connect(self.cancel)
         self.busy_row = QWidget()
