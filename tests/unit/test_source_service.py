@@ -13,7 +13,7 @@ import pytest
 
 from kpidesk.errors import KpideskError, ValidationError
 from kpidesk.services.source_service import SourceService, auto_mapping
-from kpidesk.storage.measurements import read_series
+from kpidesk.storage.measurements import param_style, read_series
 
 
 def write_events_csv(path: Path, days: int = 40, seed: int = 1) -> pd.DataFrame:
@@ -73,10 +73,12 @@ def test_add_maps_columns_runs_the_recipe_and_keeps_provenance(workspace, servic
     last_day = pd.to_datetime(raw["Event Time"]).max().date()
     assert last_day.month == 4
     with workspace.db.raw() as con:
-        notes = con.execute(
-            "SELECT period_start, note FROM measurement WHERE kpi_id = ? ORDER BY period_start",
+        cursor = con.cursor()
+        cursor.execute(
+            f"SELECT period_start, note FROM measurement WHERE kpi_id = {param_style(con)} ORDER BY period_start",
             (kpi_id(workspace, "signups"),),
-        ).fetchall()
+        )
+        notes = [(str(day), note) for day, note in cursor.fetchall()]
     assert notes == [("2024-03-01", ""), ("2024-04-01", f"so far: data through {last_day}")]
 
 
