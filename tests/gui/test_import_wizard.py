@@ -370,3 +370,34 @@ def test_dropping_a_file_on_the_wizard_reads_it(qtbot, workspace, runner, tracke
     qtbot.waitUntil(lambda: wizard.currentId() == PAGE_SHEETS, timeout=WAIT)
     assert wizard.path == str(tracker)
     assert wizard.file_page.path_edit.text() == str(tracker)
+
+
+def test_new_product_and_custom_kpi_are_created_and_undone(qtbot, workspace, runner, tmp_path):
+    path = tmp_path / "gamma.csv"
+    path.write_text("Month,Widgets shipped\n2024-01,40\n2024-02,44\n", encoding="utf-8")
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path_edit.setText(str(path))
+    wizard.file_page.product_combo.setEditText("Gamma")  # a product that does not exist yet
+    go_next(qtbot, wizard, PAGE_LAYOUT)
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    mapping = wizard.mapping_page
+    mapping.view.selectRow(mapping.model.row_of("Widgets shipped"))
+    mapping.action_combo.setCurrentIndex(mapping.action_combo.findData("custom"))
+    assert mapping.name_edit.isVisibleTo(wizard)
+    mapping.name_edit.setText("Units shipped")
+    mapping.unit_combo.setCurrentIndex(mapping.unit_combo.findData("count"))
+    qtbot.mouseClick(mapping.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.plan.decisions["Widgets shipped"].kpi_name == "Units shipped", timeout=WAIT)
+    assert wizard.plan.new_products == ["Gamma"]
+    assert [k.name for k in wizard.plan.new_kpis] == ["Units shipped"]
+    go_next(qtbot, wizard, PAGE_PREVIEW)
+    go_next(qtbot, wizard, PAGE_SUMMARY)
+    assert "New products: Gamma." in wizard.summary_page.details.text()
+    assert series(workspace, "units_shipped") == {"2024-01": 40.0, "2024-02": 44.0}
+    summary = wizard.summary_page
+    qtbot.mouseClick(summary.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: summary.undone, timeout=WAIT)
+    assert "Gamma" not in {p.name for p in workspace.products.list()}
+    assert "units_shipped" not in {k.key for k in workspace.kpis.list()}

@@ -136,7 +136,7 @@ class WorkPage(QWizardPage):
         self.cancel_button = QPushButton(self.tr("S&top"))
         self.cancel_button.setToolTip(self.tr("Stop this step; nothing is written"))
         self.cancel_button.clicked.connect(self.cancel)
-        self.busy_row = QWidget()
+        self.busy_row = QWidget(self)  # parented: never a stray top-level window
         row = QHBoxLayout(self.busy_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.progress_text)
@@ -343,14 +343,15 @@ class SheetsPage(WorkPage):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message)
+        layout.addWidget(self.busy_row)
 
     def initializePage(self) -> None:
         self.sheet_list.blockSignals(True)
         self.sheet_list.clear()
         for sheet in self.wiz.workbook.sheets:
-            item = QListWidgetItem(
-                self.tr("{0}   ({1} rows × {2} columns)").format(sheet.name, sheet.n_rows, sheet.n_cols)
-            )
+            rows = self.tr("1 row") if sheet.n_rows == 1 else self.tr("{0} rows").format(f"{sheet.n_rows:,}")
+            columns = self.tr("1 column") if sheet.n_cols == 1 else self.tr("{0} columns").format(sheet.n_cols)
+            item = QListWidgetItem(f"{sheet.name}   ({rows} × {columns})")
             item.setData(Qt.ItemDataRole.UserRole, sheet.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(
