@@ -141,7 +141,8 @@ def _encode(value: Any, column: Column) -> tuple[Any, tuple[str, str] | None]:
                  math.copysign(1.0, value) < 0) and (column.affinity == "REAL" or not value.is_integer()))
         if exact:
             return value, None
-        return repr(value), ("float", repr(value))
+        # the cell keeps a (rounded) number people can compute with; _exact keeps every digit
+        return (value if math.isfinite(value) else repr(value)), ("float", repr(value))
     text = str(value)
     if text == "":
         return None, (None if column.not_null else ("str", ""))
