@@ -154,3 +154,32 @@ def test_edit_loads_existing_goal(qtbot, workspace):
                                               ("\u22123", -3.0), ("", None)])
 def test_parse_number(text, number):
     assert parse_number(text, "Target") == number
+
+
+def tab_order(start, count):
+    """The widgets Tab visits from ``start`` (the focus chain, skipping what Tab skips)."""
+    order, widget = [], start
+    while len(order) < count:
+        widget = widget.nextInFocusChain()
+        if widget.isVisible() and widget.isEnabled() and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            order.append(widget)
+    return order
+
+
+def test_keyboard_alone_fills_and_saves_a_goal(qtbot, workspace):
+    """Tab visits the fields in reading order, and Enter in a field saves (the default button)."""
+    saved = []
+    dialog = GoalDialog(workspace, None, today=TODAY, on_save=lambda fields: saved.append(fields))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    order = tab_order(dialog.kpi_combo, 8)
+    assert order[:4] == [dialog.statement_edit, dialog.kind_combo, dialog.target_mode, dialog.target_edit]
+    assert dialog.baseline_edit in order and dialog.start_date in order
+    qtbot.keyClicks(dialog.statement_edit, "Increase onboarding completion to 37")
+    qtbot.keyClicks(dialog.target_edit, "37")
+    qtbot.keyClick(dialog.target_edit, Qt.Key.Key_Return)
+    assert len(saved) == 1
+    assert saved[0]["target_value"] == 37.0
+    assert saved[0]["statement"] == "Increase onboarding completion to 37"
+    assert dialog.result() == dialog.DialogCode.Accepted
