@@ -15,7 +15,6 @@ typist never waits on it.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -392,13 +391,12 @@ class GoalDialog(QDialog):
         return self._kpis.get(self.kpi_combo.currentData())
 
     def _series(self, kpi_id: int) -> list[tuple[dt.date, float]]:
+        """The KPI's total values, read once per KPI through the goal service (a plain
+        query, no pandas: the dialog opens fast and the check stays on the GUI thread)."""
         if kpi_id not in self._series_cache:
-            frame = self._workspace.measurements.series(kpi_id)
-            self._series_cache[kpi_id] = [
-                (stamp.date(), float(value))
-                for stamp, value in zip(frame["period_start"], frame["value"], strict=True)
-                if not math.isnan(value)
-            ]
+            from kpidesk.services.goal_service import GoalService
+
+            self._series_cache[kpi_id] = GoalService(self._workspace.db).series(kpi_id)
         return self._series_cache[kpi_id]
 
     def fields(self) -> dict[str, Any]:
