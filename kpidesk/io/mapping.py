@@ -183,6 +183,7 @@ def suggest(
     catalog_index = _Index(catalog)
     taken: set[str] = set(keys)
     from_catalog: dict[str, str] = {}
+    new_by_form: dict[str, str] = {}
     decisions: dict[str, LabelDecision] = {}
     for label in dict.fromkeys(labels):
         old = (remembered or {}).get(label)
@@ -212,7 +213,9 @@ def suggest(
                 label, CATALOG, key, entry.name, catalog_key=entry.key, unit=entry.unit, matched_by="catalog"
             )
             continue
-        key = _free_key(slug(label), taken)
+        # "Sign ups" and "sign-ups" in one file are one new KPI.
+        key = new_by_form.get(normalise(label)) or _free_key(slug(label), taken)
+        new_by_form[normalise(label)] = key
         taken.add(key)
         unit = (units or {}).get(label, "count")
         decisions[label] = LabelDecision(
