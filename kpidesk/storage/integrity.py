@@ -282,7 +282,12 @@ def integrity_report(conn: sqlite3.Connection, *, name: str, latest_schema: int 
             lines.append(f"Its schema version {version} is current.")
     if progress:
         progress(0.1, "Checking the file structure…")
-    problems = [str(r[0]) for r in conn.execute(f"PRAGMA integrity_check({int(max_errors)})").fetchall()]
+    try:
+        problems = [str(r[0]) for r in conn.execute(f"PRAGMA integrity_check({int(max_errors)})").fetchall()]
+    except sqlite3.DatabaseError as exc:  # too damaged for the check itself to run
+        return IntegrityReport(False, f"{name}: the file is too damaged to be checked. Restore a backup "
+                                      "(kpidesk backup list).", [*lines, f"SQLite could not read it: {exc}."],
+                               [str(exc)])
     if problems == ["ok"]:
         lines.append("The file structure is intact: every page, index and row passed SQLite's integrity check.")
     else:
@@ -459,8 +464,7 @@ def cloud_sync_service(path: Path) -> str:
     for part in Path(path).parts[:-1]:
         lowered = part.lower()
         for marker, service in _CLOUD_FOLDERS:
-            if lowered == marker or lowered.startswith((marker + " ", marker + "-", marker + "(")):
+            # "Dropbox", "Dropbox (Contoso)", "OneDrive - Contoso"; not "dropbox-export-notes"
+            if lowered == marker or lowered.startswith((marker + " (", marker + " - ")):
                 return service
-            if marker == "onedrive" and lowered.startswith("onedrive"):
-                return service  # "OneDrive - Contoso"
     return ""
