@@ -17,10 +17,7 @@ from dataclasses import dataclass, field
 from kpidesk.io.columns import build_columns
 from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import SheetGrid, Workbook, a1
-
-#: openpyxl's cell-level pass runs on files up to this size (it costs ~10x calamine); larger
-#: files get the byte scanner of xlsx_scan.py, which finds the same two things.
-DETAIL_OPENPYXL_MAX_BYTES = 256_000
+from kpidesk.io.preflight import DETAIL_OPENPYXL_MAX_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +32,8 @@ class ParseRequest:
     max_columns: int = 16_384
     max_cells: int = 20_000_000
     extra: dict[str, str] = field(default_factory=dict)
+    #: the pre-flight's detail findings per sheet (large xlsx), applied instead of scanning again
+    detail_hits: dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None = None
 
 
 def parse_file(request: ParseRequest) -> Workbook:
@@ -156,6 +155,9 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
     if request.detail and request.format in {"xlsx", "xlsm"}:
         if os.path.getsize(path) <= DETAIL_OPENPYXL_MAX_BYTES:
             _openpyxl_detail(workbook)
+        elif request.detail_hits is not None:
+            for grid in workbook.sheets:
+                _apply_hits(grid, *request.detail_hits.get(grid.name, ([], set())))
         else:
             _scanned_detail(workbook)
     return workbook
@@ -225,10 +227,13 @@ def _scanned_detail(workbook: Workbook) -> None:
             part = parts.get(grid.name)
             if part is None or part not in archive.namelist():
                 continue
-            missing, percent_cells = scan_sheet(archive, part, percent)
-            # Only cells calamine also saw as empty lack a value (a cached "" result is not missing).
-            _warn_formulas(grid, [a1(r, c) for r, c in missing if grid.cell(r, c) is None])
-            grid.percent_cells |= {(r, c) for r, c in percent_cells if isinstance(grid.cell(r, c), float)}
+            _apply_hits(grid, *scan_sheet(archive, part, percent))
+
+
+def _apply_hits(grid: SheetGrid, missing: list[tuple[int, int]], percent_cells: set[tuple[int, int]]) -> None:
+    # Only cells calamine also saw as empty lack a value (a cached "" result is not missing).
+    _warn_formulas(grid, [a1(r, c) for r, c in missing if grid.cell(r, c) is None])
+    grid.percent_cells |= {(r, c) for r, c in percent_cells if isinstance(grid.cell(r, c), float)}
 
 
 #: Text files above this size are split by pandas' C parser (~10x faster than the csv module).

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import column_index
 
+#: Up to this size openpyxl does the cell-level detail pass in the child; above it the
+#: pre-flight's byte scanner does (openpyxl costs ~10x calamine on big sheets).
+DETAIL_OPENPYXL_MAX_BYTES = 256_000
+
 WORKBOOK_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods"}
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -73,6 +77,9 @@ class Preflight:
     warnings: list[str] = field(default_factory=list)
     #: text files: an upper bound of their fields (delimiter-like bytes + newlines), counted with numpy
     text_fields: int = 0
+    #: large xlsx/xlsm: per sheet name, (formula cells without a saved value, percent-formatted cells)
+    #: found by xlsx_scan.DetailScanner while the extent check decompresses each sheet anyway
+    detail: dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None = None
 
 
 def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Preflight:
@@ -108,7 +115,7 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
         )
     result = Preflight(path=path, format="", size=size)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        result.format = _check_zip(path, ext, limits)
+        result.format = _check_zip(path, ext, limits, result)
     elif head.startswith(_OLE_MAGIC):
         result.format = _check_ole(path, ext, head)
     else:
@@ -210,7 +217,7 @@ def _check_ole(path: str, ext: str, head: bytes) -> str:
     return "xls"
 
 
-def _check_zip(path: str, ext: str, limits: Limits) -> str:
+def _check_zip(path: str, ext: str, limits: Limits, result: Preflight) -> str:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -283,10 +290,18 @@ def _check_zip(path: str, ext: str, limits: Limits) -> str:
                 _check_xml_prolog(path, archive, info, limits)
         if fmt in {"xlsx", "xlsm"}:
             sheet_names = _sheet_part_names(archive)
+            percent = None
+            if result.size > DETAIL_OPENPYXL_MAX_BYTES:
+                from kpidesk.io.xlsx_scan import percent_styles
+
+                percent = percent_styles(archive)
+                result.detail = {}
             for info in infos:
                 if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                     label = sheet_names.get(info.filename, info.filename)
-                    _check_sheet_extent(path, archive, info, label, limits)
+                    hits = _check_sheet_extent(path, archive, info, label, limits, percent)
+                    if result.detail is not None and hits is not None:
+                        result.detail[label] = hits
     return fmt
 
 
@@ -380,9 +395,23 @@ def _sheet_part_names(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _check_sheet_extent(
-    path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limits: Limits
-) -> None:
-    """Estimate rows × columns calamine would allocate and refuse absurd sheets."""
+    path: str,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    label: str,
+    limits: Limits,
+    percent: set[int] | None = None,
+) -> tuple[list[tuple[int, int]], set[tuple[int, int]]] | None:
+    """Estimate rows × columns calamine would allocate and refuse absurd sheets.
+
+    With ``percent`` (style indexes) the same decompressed chunks also feed the
+    cell-level detail scanner, whose findings are returned.
+    """
+    scanner = None
+    if percent is not None:
+        from kpidesk.io.xlsx_scan import DetailScanner
+
+        scanner = DetailScanner(percent)
     max_row = 0
     max_col = 0
     declared: tuple[int, int] | None = None
@@ -394,6 +423,8 @@ def _check_sheet_extent(
                 chunk = member.read(1_048_576)
                 if not chunk:
                     break
+                if scanner is not None:
+                    scanner.feed(chunk)
                 window = tail + chunk
                 if first:
                     match = _DIMENSION_RE.search(window)
@@ -433,3 +464,4 @@ def _check_sheet_extent(
             "cells kpidesk reads.",
             kind="too_many_cells",
         )
+    return scanner.finish() if scanner is not None else None

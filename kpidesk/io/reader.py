@@ -63,6 +63,7 @@ def read_workbook(
         max_field_chars=limits.max_field_chars,
         max_cells=limits.max_cells,
         extra=extra,
+        detail_hits=verdict.detail,
     )
     in_process = sandbox is False or (
         sandbox == "auto"

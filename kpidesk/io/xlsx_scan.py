@@ -54,27 +54,65 @@ def is_percent_code(code: str) -> bool:
     return "%" in outside
 
 
+class DetailScanner:
+    """Streaming form of :func:`scan_sheet`: feed decompressed chunks, then ``finish()``.
+
+    Hits are only examined once 64 KB of text follow them (or at the end), so
+    the look-back to ``<c r=...>`` and the look-ahead to ``</c>`` never cross a
+    chunk boundary; the buffer keeps 64 KB behind the examined position.
+    """
+
+    LOOK = 65_536
+
+    def __init__(self, percent: set[int]) -> None:
+        self._percent = [f' s="{style}"'.encode() for style in sorted(percent)]
+        self._buffer = b""
+        self._done = 0  # buffer position up to which hits have been examined
+        self.missing: list[tuple[int, int]] = []
+        self.percent_cells: set[tuple[int, int]] = set()
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
+        buffer = self._buffer + chunk
+        limit = len(buffer) if final else len(buffer) - self.LOOK
+        if limit > self._done:
+            self._examine(buffer, self._done, limit)
+            self._done = limit
+        cut = max(0, self._done - self.LOOK)
+        self._buffer = buffer[cut:]
+        self._done -= cut
+
+    def finish(self) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+        self.feed(b"", final=True)
+        return sorted(set(self.missing)), self.percent_cells
+
+    def _examine(self, data: bytes, start: int, limit: int) -> None:
+        end = min(len(data), limit + 64)
+        if data.find(b"<f", start, end) >= 0 or data.find(b"</f", start, end) >= 0:  # else skip the regex
+            for match in _NO_RESULT_RE.finditer(data, start):
+                if match.start() >= limit:
+                    break
+                ref = _cell_ref_before(data, match.start())
+                if ref is not None:
+                    self.missing.append(ref)
+        for literal in self._percent:
+            position = start
+            # A hit must *start* before the limit; it may end after it.
+            while (hit := data.find(literal, position, limit + len(literal) - 1)) >= 0:
+                position = hit + len(literal)
+                ref = _cell_ref_before(data, hit + len(literal))
+                if ref is not None and _has_number_value(data, hit):
+                    self.percent_cells.add(ref)
+
+
 def scan_sheet(
     archive: zipfile.ZipFile, part: str, percent: set[int]
 ) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
     """(formula cells without a saved value, percent-formatted cells) of one sheet, 0-based (row, col)."""
-    data = archive.read(part)
-    missing: list[tuple[int, int]] = []
-    if b"<f" in data:  # sheets without formulas skip the regex entirely
-        for match in _NO_RESULT_RE.finditer(data):
-            ref = _cell_ref_before(data, match.start())
-            if ref is not None:
-                missing.append(ref)
-    percent_cells: set[tuple[int, int]] = set()
-    for style in percent:
-        literal = f' s="{style}"'.encode()
-        start = 0
-        while (hit := data.find(literal, start)) >= 0:
-            start = hit + len(literal)
-            ref = _cell_ref_before(data, hit + len(literal))
-            if ref is not None and _has_number_value(data, hit):
-                percent_cells.add(ref)
-    return sorted(missing), percent_cells
+    scanner = DetailScanner(percent)
+    with archive.open(part) as member:
+        while chunk := member.read(1_048_576):
+            scanner.feed(chunk)
+    return scanner.finish()
 
 
 def _cell_ref_before(data: bytes, position: int) -> tuple[int, int] | None:

@@ -66,3 +66,39 @@ def test_scanner_results_on_golden_files() -> None:
     assert scanned.sheets[0].percent_cells == {(5, 1), (5, 2), (5, 3), (5, 4)}
     _, scanned = _both(GOLDEN / "formula_no_cache.xlsx")
     assert "2 formula cell(s) (C2, C3) have no saved result" in scanned.sheets[0].warnings[0]
+
+
+def test_preflight_scanner_path_gives_the_same_workbook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large files get their detail from the pre-flight's pass; force that path on small files."""
+    from kpidesk.io import parse, preflight, read_workbook
+
+    expected = {name: read_workbook(GOLDEN / name) for name in ("formula_no_cache.xlsx", "tracker_rows.xlsx")}
+    monkeypatch.setattr(preflight, "DETAIL_OPENPYXL_MAX_BYTES", 0)
+    monkeypatch.setattr(parse, "DETAIL_OPENPYXL_MAX_BYTES", 0)
+    for name, workbook in expected.items():
+        verdict = preflight.preflight(GOLDEN / name)
+        assert verdict.detail is not None
+        scanned = read_workbook(GOLDEN / name, sandbox=False)
+        for a, b in zip(workbook.sheets, scanned.sheets, strict=True):
+            assert (a.percent_cells, a.warnings) == (b.percent_cells, b.warnings)
+    assert preflight.preflight(GOLDEN / "formula_no_cache.xlsx").detail == {"Calc": ([(1, 2), (2, 2)], set())}
+
+
+def test_streaming_scanner_is_independent_of_chunk_boundaries() -> None:
+    import zipfile
+
+    from kpidesk.io.xlsx_scan import DetailScanner, percent_styles
+
+    with zipfile.ZipFile(GOLDEN / "tracker_rows.xlsx") as archive:
+        data = archive.read("xl/worksheets/sheet1.xml")
+        percent = percent_styles(archive)
+    whole = DetailScanner(percent)
+    whole.feed(data)
+    expected = whole.finish()
+    assert expected[1] == {(5, 1), (5, 2), (5, 3), (5, 4)}
+    for step in (1, 7, 64, 1000):
+        pieces = DetailScanner(percent)
+        pieces.LOOK = 700  # smaller than the default, still longer than any cell of this sheet
+        for start in range(0, len(data), step):
+            pieces.feed(data[start : start + step])
+        assert pieces.finish() == expected, step
