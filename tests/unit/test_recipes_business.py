@@ -91,6 +91,22 @@ def test_transactions_by_hand() -> None:
     assert result.get("arr").values[jan] == 720
     assert result.get("new_customers").values.to_dict() == {jan: 3, feb: 1}  # a, b, d; then c
     assert result.get("cogs").values.to_dict() == {jan: 13, feb: 37}
+    assert result.get("avg_lifetime").values[feb] == pytest.approx(3)  # 1 / (1/3) months
+
+
+def test_year_over_year_growth_and_empty_months() -> None:
+    """Jan 2023: 100, Jan 2024: 150 → YoY +50 %. The months between have revenue 0
+    (no payments), and their growth vs last year is undefined (0 base) or absent.
+    """
+    frame = pd.DataFrame({"customer": ["a", "a"], "date": ["2023-01-10", "2024-01-10"], "amount": [100, 150]})
+    result = tx_recipe.run(frame, {"growth": "year"})
+    assert result.get("revenue").values.iloc[5] == 0
+    assert len(result.get("revenue").values) == 13
+    assert result.get("revenue_growth").values.to_dict() == {pd.Timestamp("2024-01-01"): 50.0}
+    mom = tx_recipe.run(frame).get("revenue_growth").values
+    assert mom[pd.Timestamp("2023-02-01")] == -100
+    with pytest.raises(ValidationError, match="growth convention"):
+        tx_recipe.run(frame, {"growth": "weekly"})
 
 
 def test_clv_conventions_by_hand() -> None:
@@ -452,6 +468,10 @@ def test_releases_by_hand() -> None:
     rate = result.get("innovation_rate").values
     assert rate[pd.Timestamp("2024-01-01")] == 100
     assert rate[pd.Timestamp("2024-03-01")] == pytest.approx(200 / 3)  # b, d recent of a, b, d
+    # revenue share: a earns 10, b 30, d 60 → end of March: (30 + 60) / 100 = 90 %
+    frame["revenue"] = [10, 30, 0, 60]
+    by_revenue = releases_recipe.run(frame, {"innovation": "revenue"}).get("innovation_rate").values
+    assert by_revenue[pd.Timestamp("2024-03-01")] == pytest.approx(90)
     frame.loc[0, "launched"] = "2022-12-01"
     with pytest.raises(ValidationError, match="'a' launched before it started"):
         releases_recipe.run(frame)
@@ -479,6 +499,17 @@ def test_big_releases_match_duckdb() -> None:
         r=frame,
     )
     assert_series_equal(releases_recipe.innovation_rate(prepared), innovation, "rate")
+    frame["revenue"] = np.round(rng.uniform(0, 1000, N), 2)
+    by_revenue = sql_frame(
+        """WITH months AS (SELECT DISTINCT date_trunc('month', launched) AS p FROM r WHERE launched IS NOT NULL),
+                ends AS (SELECT p, p + INTERVAL 1 MONTH - INTERVAL 1 DAY AS e FROM months)
+           SELECT p, 100.0 * coalesce(sum(revenue) FILTER (WHERE launched > e - INTERVAL 12 MONTH), 0) / sum(revenue)
+                  AS rate
+           FROM ends JOIN r ON r.launched <= e GROUP BY p""",
+        r=frame,
+    )
+    mine = releases_recipe.innovation_rate(releases_recipe.prepare(frame), weight="revenue")
+    assert_series_equal(mine, by_revenue, "rate")
 
 
 def test_registry() -> None:

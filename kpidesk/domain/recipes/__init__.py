@@ -28,7 +28,7 @@ RECIPE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "spend": (("date", "amount"), ("channel", "new_customers", "conversions")),
     "survey": (("date", "score"), ("respondent", "question")),
     "referrals": (("inviter", "sent"), ("invitee", "converted")),
-    "releases": (("feature", "started", "launched"), ()),
+    "releases": (("feature", "started", "launched"), ("revenue",)),
 }
 
 

@@ -163,6 +163,17 @@ def period_table(first_day: int, n_days: int, frequency: Frequency | str) -> Per
     return PeriodTable(first_day, codes.astype(np.int64), pd.DatetimeIndex(uniques))
 
 
+def full_periods(index: pd.Index, frequency: Frequency | str) -> pd.DatetimeIndex:
+    """Every period start from the first to the last of ``index`` (none skipped)."""
+    starts = pd.DatetimeIndex(index)
+    if not len(starts):
+        return starts
+    code = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}[
+        Frequency(frequency).value
+    ]
+    return pd.date_range(starts.min(), starts.max(), freq=code, name="period_start")
+
+
 def series(values: np.ndarray | list[float], index: pd.DatetimeIndex, name: str) -> pd.Series:
     """A float KPI series indexed by period start."""
     out = pd.Series(np.asarray(values, dtype=np.float64), index=pd.DatetimeIndex(index), name=name)

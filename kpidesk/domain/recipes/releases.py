@@ -18,6 +18,7 @@ from kpidesk.domain.recipes.base import (
     require_columns,
     row_number,
     to_datetime_column,
+    to_number_column,
 )
 from kpidesk.errors import ValidationError
 
@@ -31,6 +32,9 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
             "feature": frame["feature"].to_numpy(),
             "started": to_datetime_column(frame, "started", RECIPE).dt.normalize().to_numpy(),
             "launched": to_datetime_column(frame, "launched", RECIPE).dt.normalize().to_numpy(),
+            "revenue": to_number_column(frame, "revenue", RECIPE).to_numpy()
+            if "revenue" in frame.columns
+            else np.nan,
         }
     )
     backwards = out["launched"] < out["started"]
@@ -53,16 +57,33 @@ def time_to_market(releases: pd.DataFrame, frequency: Frequency | str = Frequenc
 
 
 def innovation_rate(
-    releases: pd.DataFrame, frequency: Frequency | str = Frequency.MONTH, *, recent_months: int = 12
+    releases: pd.DataFrame,
+    frequency: Frequency | str = Frequency.MONTH,
+    *,
+    recent_months: int = 12,
+    weight: str = "count",
 ) -> pd.Series:
     """Share of the launched portfolio that is recent, at the end of each period.
 
-    For period p ending on day e: 100 × features launched in (e − recent_months, e]
-    / features launched on or before e. Periods run from the first to the last launch.
+    For period p ending on day e: 100 × (features launched in (e − recent_months, e])
+    / (features launched on or before e). With ``weight="revenue"`` each feature
+    counts with its ``revenue`` (the revenue-share convention) instead of 1.
+    Periods run from the first to the last launch.
     """
     if recent_months < 1:
         raise ValidationError(f"The innovation window must be at least 1 month, not {recent_months}.")
-    launched = np.sort(releases["launched"].dropna().to_numpy().astype("datetime64[D]"))
+    if weight not in ("count", "revenue"):
+        raise ValidationError(f"Unknown innovation weight {weight!r}: use count or revenue.")
+    done = releases.dropna(subset=["launched"]).sort_values("launched", kind="stable")
+    launched = done["launched"].to_numpy().astype("datetime64[D]")
+    if weight == "revenue":
+        if done["revenue"].isna().all():
+            raise ValidationError("The revenue-share innovation rate needs a 'revenue' column.")
+        weights = done["revenue"].fillna(0.0).to_numpy(dtype=np.float64)
+    else:
+        weights = np.ones(len(done))
+    # cumulative[i] = total weight of the first i launches (in launch order)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)])
     if not len(launched):
         return pd.Series(dtype=np.float64, name="innovation_rate")
     starts = pd.DatetimeIndex(sorted(set(period_keys(pd.DatetimeIndex(launched), frequency))))
@@ -77,8 +98,8 @@ def innovation_rate(
     for start in full:
         end = np.datetime64(next_period_start(start.date(), frequency), "D") - np.timedelta64(1, "D")
         window_start = np.datetime64((pd.Timestamp(end) - pd.DateOffset(months=recent_months)).date(), "D")
-        total = np.searchsorted(launched, end, side="right")
-        old = np.searchsorted(launched, window_start, side="right")
+        total = cumulative[np.searchsorted(launched, end, side="right")]
+        old = cumulative[np.searchsorted(launched, window_start, side="right")]
         values.append(100.0 * (total - old) / total if total else np.nan)
     out = pd.Series(values, index=pd.DatetimeIndex(full, name="period_start"), name="innovation_rate")
     return out
@@ -88,6 +109,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     conv = dict(conventions or {})
     period = Frequency(str(conv.get("period", Frequency.MONTH)))
     months = int(conv.get("innovation_months", 12))  # type: ignore[call-overload]
+    weight = str(conv.get("innovation", "count"))
     releases = prepare(frame)
     ttm = time_to_market(releases, period)
     result = RecipeResult(RECIPE, tables={"time_to_market": ttm})
@@ -103,8 +125,9 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
         KpiOutput(
             "innovation_rate",
             period,
-            innovation_rate(releases, period, recent_months=months),
-            f"features launched in the last {months} months / all launched features",
+            innovation_rate(releases, period, recent_months=months, weight=weight),
+            f"{'features' if weight == 'count' else 'revenue of features'} launched in the last {months} months"
+            f" / {'all launched features' if weight == 'count' else 'revenue of all launched features'}",
         )
     )
     return result

@@ -19,11 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kpidesk.domain.analytics.change import change_vs_last_year
 from kpidesk.domain.analytics.rollup import period_keys
 from kpidesk.domain.enums import Frequency
 from kpidesk.domain.recipes.base import (
     KpiOutput,
     RecipeResult,
+    full_periods,
     require_columns,
     row_number,
     safe_ratio,
@@ -72,9 +74,10 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def revenue(tx: pd.DataFrame, frequency: Frequency | str = Frequency.MONTH) -> pd.Series:
-    """Revenue_p = Σ amount of the payments dated in period p."""
+    """Revenue_p = Σ amount of the payments dated in period p (0 for a period without any)."""
     keys = period_keys(pd.DatetimeIndex(tx["date"]), frequency)
     out = tx["amount"].groupby(keys).sum()
+    out = out.reindex(full_periods(out.index, frequency), fill_value=0.0)
     out.index.name = "period_start"
     return out.rename("revenue")
 
@@ -254,7 +257,16 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     month = Frequency.MONTH
     rev = revenue(tx, period)
     result.outputs.append(KpiOutput("revenue", period, rev, "sum of amounts in the period"))
-    result.outputs.append(KpiOutput("revenue_growth", period, growth(rev), "(rev_t − rev_t−1) / rev_t−1"))
+    growth_kind = str(conv.get("growth", "previous"))
+    if growth_kind == "previous":
+        result.outputs.append(KpiOutput("revenue_growth", period, growth(rev), "(rev_t − rev_t−1) / rev_t−1"))
+    elif growth_kind == "year":
+        yoy = change_vs_last_year(rev, period)["pct_change"].dropna()
+        result.outputs.append(
+            KpiOutput("revenue_growth", period, yoy, "(rev_t − rev same period last year) / rev last year")
+        )
+    else:
+        raise ValidationError(f"Unknown growth convention {growth_kind!r}: use previous or year.")
     moves = mrr_movements(tx)
     result.tables["mrr"] = moves
     result.outputs.append(KpiOutput("mrr", month, moves["mrr"], "payments spread over their plan months"))
@@ -281,6 +293,8 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
             moves["active_customers"].shift(1).iloc[1:],
         )
     )
+    lifetime = safe_ratio(pd.Series(100.0, index=churn.index), churn).dropna()
+    result.outputs.append(KpiOutput("avg_lifetime", month, lifetime, "1 / monthly customer churn, in months"))
     kind = str(conv.get("revenue_churn", "gross"))
     if kind not in ("gross", "net"):
         raise ValidationError(f"Unknown revenue churn convention {kind!r}: use gross or net.")
