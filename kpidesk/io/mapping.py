@@ -184,9 +184,11 @@ def suggest(
     taken: set[str] = set(keys)
     from_catalog: dict[str, str] = {}
     new_by_form: dict[str, str] = {}
+    # The signature ignores case and spacing, so "Score" remembered also serves "score".
+    remembered_by_form = {normalise(k): v for k, v in (remembered or {}).items()}
     decisions: dict[str, LabelDecision] = {}
     for label in dict.fromkeys(labels):
-        old = (remembered or {}).get(label)
+        old = (remembered or {}).get(label) or remembered_by_form.get(normalise(label))
         if old is not None and (old.action != EXISTING or old.kpi_key in keys):
             decisions[label] = replace(old, label=label, matched_by="remembered")
             if old.action in (CATALOG, CUSTOM):
