@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from kpidesk.storage.backup import list_backups, make_backup
+from kpidesk.storage.backup import list_backups, make_backup, restore_into
 from kpidesk.storage.integrity import table_checksums
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -126,3 +126,63 @@ def test_backups_killed_at_random_moments_leave_everything_intact(tmp_path: Path
         assert set(table_checksums(con)) >= {"measurement", "kpi", "product"}
         con.close()
     ws.close()
+
+
+RESTORE_CHILD = textwrap.dedent("""
+    import sqlite3, sys
+    from pathlib import Path
+    from kpidesk.storage.backup import restore_into
+    live = sqlite3.connect(sys.argv[1], isolation_level=None)
+    live.execute("PRAGMA journal_mode = WAL")
+    print("ready", flush=True)
+    restore_into(live, Path(sys.argv[2]))
+    print("done", flush=True)
+""")
+
+
+@pytest.mark.slow
+def test_restores_killed_at_random_moments_leave_old_or_new_never_a_mix(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The restore writes the live file in one transaction: after a kill it holds exactly the old
+    content or exactly the backup's, and passes integrity_check."""
+    live, other = tmp_path / "live.db", tmp_path / "other.db"
+    for path, rows in ((live, 3000), (other, 20000)):
+        con = sqlite3.connect(path)
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        con.executemany("INSERT INTO t (v) VALUES (?)", [(f"{path.stem} {i} " + "z" * 300,) for i in range(rows)])
+        con.commit()
+        con.close()
+    backup = make_backup(other, tmp_path / "backups", thin_after=False)
+
+    def sums(path: Path) -> dict[str, str]:
+        con = sqlite3.connect(path)
+        try:
+            return table_checksums(con)
+        finally:
+            con.close()
+
+    old, new = sums(live), sums(backup.path)
+    pristine = make_backup(live, tmp_path / "pristine", thin_after=False)
+    rng = random.Random(5)
+    outcomes = {"old": 0, "new": 0}
+    for _ in range(16):
+        if sums(live) == new:  # start each round from the old content
+            con = sqlite3.connect(live, isolation_level=None)
+            restore_into(con, pristine.path)
+            con.close()
+        child = subprocess.Popen([sys.executable, "-c", RESTORE_CHILD, str(live), str(backup.path)],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.06))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        child.stdout.close()
+        now = sums(live)
+        assert now in (old, new)  # never a mix
+        assert _integrity(live) == "ok"
+        outcomes["old" if now == old else "new"] += 1
+    with capsys.disabled():
+        print(f"\n[restore kill test] kept_old={outcomes['old']} became_new={outcomes['new']} mixed=0")
+    assert outcomes["old"] >= 3  # enough kills landed mid-restore for the test to mean something
