@@ -401,3 +401,28 @@ def test_new_product_and_custom_kpi_are_created_and_undone(qtbot, workspace, run
     qtbot.waitUntil(lambda: summary.undone, timeout=WAIT)
     assert "Gamma" not in {p.name for p in workspace.products.list()}
     assert "units_shipped" not in {k.key for k in workspace.kpis.list()}
+
+
+def test_the_user_can_say_which_column_holds_the_kpi_names(qtbot, workspace, runner, tmp_path):
+    """Detection takes the text column with the most distinct labels as the KPI column; here that is
+    the person, not the KPI, and the user corrects it on the layout page."""
+    path = tmp_path / "by-person.csv"
+    path.write_text("Month,Person,Thing,Amount\n"
+                    "2024-01,Ana,Sign ups,10\n2024-01,Bo,Visits,20\n2024-02,Cy,Sign ups,11\n2024-02,Di,Visits,21\n",
+                    encoding="utf-8")
+    wizard = ImportWizard(workspace, runner, product="Acme")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.start_with(path)
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_LAYOUT, timeout=WAIT)
+    page = wizard.layout_page
+    kpi_combo = page.role_combos["kpi_col"]
+    assert kpi_combo.isVisibleTo(wizard)
+    assert not page.role_combos["label_col"].isVisibleTo(wizard)  # a long layout has no label column
+    assert kpi_combo.itemText(0) == "as detected (B — Person)"
+    kpi_combo.setCurrentIndex(kpi_combo.findData(2))
+    qtbot.waitUntil(lambda: not page.busy and page.layouts["by-person"].kpi_col == 2, timeout=WAIT)
+    assert page.role_combos["kpi_col"].currentText() == "C — Thing"  # the choice survives the re-detection
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    assert set(wizard.plan.decisions) == {"Sign ups", "Visits"}
+    assert wizard.plan.decisions["Sign ups"].kpi_key == "sign_ups"

@@ -431,6 +431,18 @@ class LayoutPage(WorkPage):
             widget.currentIndexChanged.connect(lambda _i: self._override_changed())
         self.header_spin.valueChanged.connect(lambda _v: self._override_changed())
         self.year_spin.valueChanged.connect(lambda _v: self._override_changed())
+        # which column plays which part; the roles shown depend on the layout kind
+        self.role_combos: dict[str, QComboBox] = {}
+        self.role_labels: dict[str, QLabel] = {}
+        roles = {"period_col": self.tr("&Period column:"), "kpi_col": self.tr("&KPI column:"),
+                 "value_col": self.tr("&Value column:"), "label_col": self.tr("KPI &names in:")}
+        for role, text in roles.items():
+            combo = QComboBox()
+            combo.setMinimumContentsLength(18)
+            combo.currentIndexChanged.connect(lambda _i: self._override_changed())
+            label = QLabel(text)
+            label.setBuddy(combo)
+            self.role_combos[role], self.role_labels[role] = combo, label
         self.description = QLabel("")
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -455,6 +467,13 @@ class LayoutPage(WorkPage):
         header_label2 = QLabel(self.tr("Header &row:"))
         header_label2.setBuddy(self.header_spin)
         form.addRow(header_label2, header_row)
+        roles_row = QHBoxLayout()
+        for role, combo in self.role_combos.items():
+            roles_row.addWidget(self.role_labels[role])
+            roles_row.addWidget(combo)
+            roles_row.addSpacing(12)
+        roles_row.addStretch(1)
+        form.addRow(self.tr("Columns:"), roles_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.description)
@@ -495,8 +514,36 @@ class LayoutPage(WorkPage):
             widget.blockSignals(False)
         self._present(name)
 
+    def _fill_roles(self, name: str, layout: Any) -> None:
+        """Offer every column of the header for each role the layout kind has; keep the user's choice."""
+        override = self.wiz.overrides.get(name)
+        wanted = {"long": ("period_col", "kpi_col", "value_col"), "wide": ("period_col",),
+                  "rows": ("label_col",)}.get(layout.kind, ())
+        for role, combo in self.role_combos.items():
+            combo.blockSignals(True)
+            combo.clear()
+            detected = getattr(layout, role)
+            detected_text = "—" if detected is None else self._column_name(layout, detected)
+            combo.addItem(self.tr("as detected ({0})").format(detected_text), None)
+            for col in range(len(layout.headers)):
+                combo.addItem(self._column_name(layout, col), col)
+            chosen = getattr(override, role, None) if override else None
+            if chosen is not None:
+                combo.setCurrentIndex(max(0, combo.findData(chosen)))
+            combo.blockSignals(False)
+            combo.setVisible(role in wanted)
+            self.role_labels[role].setVisible(role in wanted)
+
+    @staticmethod
+    def _column_name(layout: Any, col: int) -> str:
+        from kpidesk.io.grid import column_letter
+
+        header = layout.headers[col] if col < len(layout.headers) else ""
+        return f"{column_letter(col)} — {header}" if header else column_letter(col)
+
     def _present(self, name: str) -> None:
         layout = self.layouts[name]
+        self._fill_roles(name, layout)
         sheet = self.wiz.workbook.sheet(name)
         self.description.setText(layout.describe())
         lines = list(layout.notes) + [
@@ -536,7 +583,9 @@ class LayoutPage(WorkPage):
         kind = self.kind_combo.currentData() or None
         header = self.header_spin.value() - 1 if self.header_spin.value() else None
         year = self.year_spin.value() or None
-        self.wiz.overrides[name] = LayoutOverride(kind=kind, header_row=header, year=year)
+        columns = {role: combo.currentData() for role, combo in self.role_combos.items()
+                   if combo.isVisibleTo(self) and combo.currentData() is not None}
+        self.wiz.overrides[name] = LayoutOverride(kind=kind, header_row=header, year=year, **columns)
         workbook, overrides = self.wiz.workbook, dict(self.wiz.overrides)
 
         def done(layouts: dict[str, Any]) -> None:
