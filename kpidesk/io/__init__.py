@@ -11,17 +11,23 @@ The pipeline (each step usable on its own)::
     records = to_records(sheet, layout, path=book.path)  # pandas DataFrame, one row per value cell
 
 1. ``read_workbook(path, *, sheets=None, limits=Limits(), progress=None,
-   sandbox=True, detail=True, delimiter=None, decimal=None) -> Workbook``
-   (``reader.py``). Formats: .xlsx/.xlsm (calamine; openpyxl cell-level pass on
-   files ≤ 3 MB for formula cells without a saved value and percent formats),
+   sandbox="auto", detail=True, delimiter=None, decimal=None) -> Workbook``
+   (``reader.py``). Formats: .xlsx/.xlsm (calamine; cell-level detail —
+   formula cells without a saved value, percent number formats — by openpyxl
+   for files ≤ 256 KB, by the pre-flight's byte scanner ``xlsx_scan.py`` above),
    .xls/.ods (calamine), .csv/.tsv/.txt (encoding/delimiter/decimal sniffing,
-   ``text_files.py``). ``preflight.py`` refuses empty, oversized, mislabelled,
-   encrypted, zip-bomb, DTD/entity and absurd-dimension files before parsing;
-   ``sandbox.py`` parses in a child interpreter with ``Limits.memory_bytes``
-   (RLIMIT_AS) and ``Limits.timeout_s``, killed when ``progress.cancelled()``.
-   Every failure the file causes is a ``FileProblem`` (``errors.py``, a
-   ``KpideskError``) whose message names the file and the problem and whose
-   ``kind`` is a stable code; cancelling raises ``kpidesk.errors.CancelledError``.
+   ``text_files.py``; pandas' C parser for large files). ``preflight.py``
+   refuses empty, oversized, mislabelled, encrypted, zip-bomb, DTD/entity and
+   absurd-dimension files before anything parses them; ``sandbox.py`` parses in
+   a child interpreter capped by ``Limits.memory_bytes`` (RLIMIT_AS) and
+   ``Limits.timeout_s`` and killed when ``progress.cancelled()``. With
+   ``sandbox="auto"`` every workbook and every large text file goes to the
+   child; small text files (≤ 64 MB and ≤ 5 M fields) are split in-process
+   after the pre-flight (see ``read_workbook``'s docstring for why);
+   ``sandbox=True`` forces the child for all. Every failure the file causes is
+   a ``FileProblem`` (``errors.py``, a ``KpideskError``) whose message names
+   the file and the problem and whose ``kind`` is a stable code; cancelling
+   raises ``kpidesk.errors.CancelledError``.
 
 2. ``Workbook`` / ``SheetGrid`` / ``Column`` (``grid.py``): the file's real
    ``format``, ``sheet_names``, ``warnings`` (sentences for the user), and per

@@ -105,3 +105,16 @@ def test_ratio_limit_applies_only_above_the_floor() -> None:
         preflight(GOLDEN / "long_basic.xlsx", strict)
     assert caught.value.kind == "zip_bomb"
     assert preflight(GOLDEN / "long_basic.xlsx", Limits(max_ratio=2.0)).format == "xlsx"  # parts < 2 MB
+
+
+def test_importing_kpidesk_io_loads_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, kpidesk.io\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'python_calamine', 'openpyxl', 'PySide6') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
