@@ -28,6 +28,7 @@ from kpidesk.services.product_service import ProductService
 from kpidesk.storage.db import Database
 from kpidesk.storage.models import Checkin, Kpi, Measurement, Objective, Product, Target, utcnow
 from kpidesk.storage.models import Goal as GoalRow
+from kpidesk.storage.versioning import save_versioned
 
 GOAL_FIELDS = {
     "statement", "kind", "baseline_value", "baseline_date", "target_value", "relative_change", "relative_mode",
@@ -228,22 +229,23 @@ class GoalService:
             session.refresh(row)
         return row, Changes.of("goal", message=f"Added goal #{row.id} on {kpi.name}.")
 
-    def update(self, goal_id: int, **fields: Any) -> tuple[GoalRow, Changes]:
-        """Edit a goal; the edited goal is validated as a whole before anything is written."""
+    def update(self, goal_id: int, *, expected_version: int | None = None, **fields: Any) -> tuple[GoalRow, Changes]:
+        """Edit a goal; the edited goal is validated as a whole before anything is written.
+
+        With ``expected_version`` (the version the user opened), the save is refused
+        with who changed the goal and when if anyone saved it since (team workspaces).
+        """
         self._db.require_writable()
         row = self.get(goal_id)
         current = {name: getattr(row, name) for name in GOAL_FIELDS}
         current.update(fields)
         self._draft(row.kpi_id, current)
         with self._db.session() as session:
-            stored = session.get(GoalRow, goal_id)
-            assert stored is not None
-            for name, value in fields.items():
-                setattr(stored, name, value)
-            stored.version += 1
-            stored.updated_at, stored.updated_by = utcnow(), self._db.user
+            save_versioned(session, GoalRow, goal_id, row.version if expected_version is None else expected_version,
+                           fields, user=self._db.user, what=f"Goal #{goal_id}")
             session.commit()
-            session.refresh(stored)
+            stored = session.get(GoalRow, goal_id, populate_existing=True)
+            assert stored is not None
         return stored, Changes.of("goal", message=f"Updated goal #{goal_id}.")
 
     def archive(self, goal_id: int, archived: bool = True) -> tuple[GoalRow, Changes]:

@@ -16,6 +16,7 @@ from kpidesk.services.changes import Changes
 from kpidesk.storage.db import Database
 from kpidesk.storage.models import Kpi, Target, utcnow
 from kpidesk.storage.models import RagThreshold as RagRow
+from kpidesk.storage.versioning import save_versioned
 
 
 def _finite(value: float, what: str) -> float:
@@ -59,9 +60,28 @@ class TargetService:
         return Changes.of("target", kpi_ids={kpi_id}, message=f"Set {len(cleaned)} target(s) for {kpi.name}.",
                           written=len(cleaned))
 
-    def set(self, kpi_id: int, day: str | dt.date, value: float, *, note: str = "") -> Changes:
-        """The target of the period containing ``day``."""
-        return self.set_many(kpi_id, {parse_date(day): value}, note=note)
+    def set(self, kpi_id: int, day: str | dt.date, value: float, *, note: str = "",
+            expected_version: int | None = None) -> Changes:
+        """The target of the period containing ``day``.
+
+        With ``expected_version`` (the version of the target the user edited), the
+        save is refused with who changed it and when if anyone saved it since.
+        """
+        if expected_version is None:
+            return self.set_many(kpi_id, {parse_date(day): value}, note=note)
+        self._db.require_writable()
+        kpi = self._kpi(kpi_id)
+        start = period_start(parse_date(day), kpi.frequency)
+        with self._db.session() as session:
+            row = session.exec(select(Target).where(Target.kpi_id == kpi_id, Target.period_start == start,
+                                                    Target.segment == "")).first()
+            if row is None:
+                raise NotFoundError(f"The target of {kpi.name} for {start} was deleted by someone else.")
+            save_versioned(session, Target, row.id, expected_version,
+                           {"value": _finite(value, f"The target for {day}"), "note": note or row.note},
+                           user=self._db.user, what=f"The target of {kpi.name} for {start}")
+            session.commit()
+        return Changes.of("target", kpi_ids={kpi_id}, message=f"Set the target of {kpi.name} for {start}.")
 
     def ramp(self, kpi_id: int, first: dt.date, last: dt.date, start_value: float, end_value: float,
              *, steps: int | None = None) -> tuple[TargetSchedule, Changes]:
