@@ -22,6 +22,7 @@ from kpidesk.storage.copy import copy_workspace, table_checksums
 from kpidesk.storage.db import open_database
 from tests.conftest import PG_URL, drop_pg_database, fresh_pg_database, pg_admin_connect
 
+
 @pytest.fixture
 def pg_url():  # type: ignore[no-untyped-def]
     """An empty database on the PostgreSQL test server (skips where none is configured)."""
