@@ -244,3 +244,24 @@ def test_formula_kpi_across_two_sources(workspace, service, tmp_path: Path) -> N
     values, flags = metrics.formula_series(ltv_cac.id, "month")
     assert values.dropna().to_dict() == {pd.Timestamp("2024-02-01"): pytest.approx(1.0)}
     assert not flags.any()
+
+
+def test_semicolon_windows_1252_csv_and_a_binary_file(workspace, service, tmp_path: Path) -> None:
+    """A European export: ';' separated, Windows-1252 text, day-first dates.
+
+    March answers 10, 9, 3 → NPS (2 − 1) / 3 = 33.3.
+    """
+    path = tmp_path / "umfrage.csv"
+    path.write_bytes(
+        "Befragter;Datum;Wert\nZoë;2024-03-01;10\nJürgen;2024-03-02;9\nAnaïs;2024-03-03;3\n".encode("cp1252")
+    )
+    source, _ = service.add(
+        "App", path, "survey", mapping={"respondent": "Befragter", "date": "Datum", "score": "Wert"}
+    )
+    assert source.mapping["score"] == "Wert"
+    nps = read_series(workspace.db, kpi_id(workspace, "nps"))
+    assert nps["value"].tolist() == pytest.approx([100 / 3])
+    binary = tmp_path / "data.csv"
+    binary.write_bytes(b"\x00\x01\x02\x00" * 2000)
+    with pytest.raises(ValidationError, match="data.csv: it contains binary data"):
+        service.add("App", binary, "survey")
