@@ -299,7 +299,8 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
         "problem",
         "skip",
     ):
-        out[column] = out[column].fillna("").astype(str)
+        if pd.api.types.infer_dtype(out[column], skipna=False) != "string":  # already text: skip the copy
+            out[column] = out[column].fillna("").astype(str)
     out["value"] = pd.to_numeric(out["value"], errors="coerce").astype("float64")
     out["is_percent"] = out["is_percent"].fillna(False).astype(bool)
     out["missing"] = out["missing"].fillna(False).astype(bool)
@@ -360,34 +361,30 @@ def build_plan(
     missing = alive & no_problem & (rec["missing"].to_numpy() | rec["value"].isna().to_numpy())
     missing_cells = int(missing.sum())
     alive &= ~missing
-    has_problem = alive & (rec["problem"].to_numpy() != "")
+
+    # Decisions per distinct label, then per distinct (product, label): never a Python loop per row.
+    label_codes, label_uniques = pd.factorize(rec["kpi_label"], use_na_sentinel=False)
+    u_decisions = [decisions.get(x) for x in label_uniques]
+    actions = np.array([d.action if d else IGNORE for d in u_decisions] + [IGNORE], dtype=object)[label_codes]
+    # Cells of ignored labels are counted, not judged: their problems are not the user's concern.
+    ignored = alive & (actions == IGNORE)
+    ignored_cells = int(ignored.sum())
+    alive &= ~ignored
+    has_problem = alive & ~no_problem
     reject(has_problem, rec["problem"].to_numpy())
     alive &= ~has_problem
     no_period = alive & rec["period_start"].isna().to_numpy()
     reject(no_period, "the period could not be read")
     alive &= ~no_period
 
-    # label → decision
-    labels = rec["kpi_label"].to_numpy(dtype=object)
-    actions = (
-        np.array([decisions[x].action if x in decisions else IGNORE for x in labels], dtype=object)
-        if len(rec)
-        else np.empty(0, dtype=object)
-    )
-    ignored = alive & (actions == IGNORE)
-    ignored_cells = int(ignored.sum())
-    alive &= ~ignored
-    keys = (
-        np.array([decisions[x].kpi_key if x in decisions else "" for x in labels], dtype=object)
-        if len(rec)
-        else np.empty(0, dtype=object)
-    )
+    u_keys = np.array([d.kpi_key if d else "" for d in u_decisions] + [""], dtype=object)
+    keys = u_keys[label_codes]
     products = rec["product"].to_numpy(dtype=object).copy()
     products[products == ""] = default_product
-
-    # (product, key) → target
-    kpi_ids = np.zeros(len(rec), dtype=np.int64)
-    pair_codes, pairs = pd.factorize(pd.Series(list(zip(products, keys, strict=True)), dtype=object))
+    product_codes, product_uniques = pd.factorize(pd.Series(products, dtype=object), use_na_sentinel=False)
+    n_labels = max(len(label_uniques), 1)
+    pair_codes, pair_uniques = pd.factorize(product_codes.astype(np.int64) * n_labels + label_codes)
+    pairs = [(product_uniques[int(p) // n_labels], u_keys[int(p) % n_labels]) for p in pair_uniques]
     pair_target = [targets.get(p) for p in pairs]
     no_target_pairs = np.array([t is None for t in pair_target] + [False], dtype=bool)
     no_target = alive & no_target_pairs[pair_codes]

@@ -30,7 +30,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kpidesk.domain.catalog import Catalog, load_catalog
@@ -281,6 +281,13 @@ class ImportService:
         for label, decision in (decisions or {}).items():
             if label in suggested:
                 suggested[label] = decision
+        raw_reason = _raw_data_reason(rec, suggested)
+        if raw_reason:
+            # Raw records (transactions, survey answers) would become hundreds of junk KPIs or
+            # thousands of clashing values: create nothing unless the user maps labels explicitly.
+            for label, decision in suggested.items():
+                if decision.action in (CATALOG, CUSTOM) and decision.matched_by not in ("user", "remembered"):
+                    suggested[label] = replace(decision, action=IGNORE, note="raw records: not created")
 
         # Targets: every (product, key) pair the records reach.
         targets: dict[tuple[str, str], TargetKpi] = {}
@@ -327,6 +334,8 @@ class ImportService:
         plan.already_imported = self._batches_with_hash(sha256) if sha256 else []
         if not default_name and not named:
             plan.warnings.append("No product was given; choose the product these values belong to.")
+        if raw_reason:
+            plan.warnings.append(raw_reason)
         return plan
 
     def _default_product(self, product: str | int | None, rec: pd.DataFrame,
@@ -655,9 +664,39 @@ def _own_export_layout() -> Any:
 
 
 def _as_user(decision: LabelDecision) -> LabelDecision:
-    from dataclasses import replace
-
     return replace(decision, matched_by="user")
+
+
+def _raw_data_reason(rec: pd.DataFrame, decisions: Mapping[str, LabelDecision]) -> str:
+    """A sentence when the file holds raw records rather than KPI values, else "".
+
+    Raw when more than half of the readable values share their (label, period,
+    segment, product) with another row (e.g. 40 transactions on one day), or
+    when at least 30 labels would become new KPIs and 80 % of them occur in a
+    single row (one row per customer).
+    """
+    import pandas as pd
+
+    new_labels = {label for label, d in decisions.items() if d.action in (CATALOG, CUSTOM)}
+    if not new_labels:
+        return ""
+    valid = rec[rec["value"].notna() & rec["period_start"].notna() & (rec["skip"] == "")]
+    if valid.empty:
+        return ""
+    sizes = valid.groupby(["kpi_label", "period_start", "segment", "product"], sort=False).size()
+    crowded = int(sizes[sizes > 1].sum())
+    if crowded > len(valid) / 2:
+        top = sizes.idxmax()
+        return (f"This file looks like raw records, not KPI values: {crowded:,} of {len(valid):,} values share "
+                f"their period with other rows (e.g. {int(sizes.max()):,} rows of “{top[0]}” for "
+                f"{pd.Timestamp(top[1]).date()}). No KPIs were created from it; compute KPIs from such a file "
+                "with a data source and a metric recipe, or map its columns to existing KPIs.")
+    counts = valid[valid["kpi_label"].isin(new_labels)].groupby("kpi_label").size()
+    if len(counts) >= 30 and (counts == 1).sum() >= 0.8 * len(counts):
+        return (f"This file looks like raw records, not KPI values: {len(counts):,} different names (such as "
+                f"“{counts.index[0]}”) each appear in a single row, one per record. No KPIs were created from "
+                "them; compute KPIs from such a file with a data source and a metric recipe.")
+    return ""
 
 
 def _guess_units(rec: pd.DataFrame) -> dict[str, str]:
