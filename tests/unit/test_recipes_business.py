@@ -419,6 +419,10 @@ def test_referrals_by_hand() -> None:
     assert result.get("referrals").values.tolist() == [4, 2]
     assert result.get("referral_conversion").values.tolist() == [50, 0]
     assert result.get("k_factor").values.tolist() == [1.0, 0.0]
+    flags = frame.assign(converted=["yes", "no", "No", "Yes", "", "no"])
+    assert referrals_recipe.run(flags).get("referral_conversion").values.tolist() == [50, 0]
+    booleans = frame.assign(converted=[True, False, False, True, False, False])
+    assert referrals_recipe.run(booleans).get("k_factor").values.tolist() == [1.0, 0.0]
     users = pd.Series([8.0, 4.0], index=pd.date_range("2024-01-01", periods=2, freq="MS"))
     assert (
         referrals_recipe.referral_metrics(referrals_recipe.prepare(frame), users=users)["k_factor"].iloc[0]

@@ -24,19 +24,36 @@ from kpidesk.domain.recipes.base import (
 RECIPE = "referrals"
 
 
+_YES = {"true", "yes", "y", "1", "1.0", "converted", "x"}
+_NO = {"false", "no", "n", "0", "0.0", ""}
+
+
+def _converted_flags(frame: pd.DataFrame) -> np.ndarray | None:
+    """True/False per row when ``converted`` is a yes/no column (not dates), else None."""
+    column = frame["converted"]
+    if pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=bool)
+    text = column.astype("string").str.strip().str.casefold().fillna("")
+    if len(text) and text.isin(_YES | _NO).all():
+        return text.isin(_YES).to_numpy()
+    return None
+
+
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """Validated copy: inviter, sent, converted (the conversion date, or the sent
+    date when the export only says yes/no; NaT when not converted)."""
     require_columns(frame, RECIPE, ("inviter", "sent"))
-    converted = (
-        to_datetime_column(frame, "converted", RECIPE).to_numpy()
-        if "converted" in frame.columns
-        else np.full(len(frame), np.datetime64("NaT"))
-    )
+    sent = to_datetime_column(frame, "sent", RECIPE).to_numpy()
+    if "converted" not in frame.columns:
+        converted = np.full(len(frame), np.datetime64("NaT"))
+    else:
+        flags = _converted_flags(frame)
+        if flags is not None:
+            converted = np.where(flags, sent, np.datetime64("NaT"))
+        else:
+            converted = to_datetime_column(frame, "converted", RECIPE).to_numpy()
     return pd.DataFrame(
-        {
-            "inviter": frame["inviter"].to_numpy(),
-            "sent": to_datetime_column(frame, "sent", RECIPE).to_numpy(),
-            "converted": converted,
-        }
+        {"inviter": frame["inviter"].to_numpy(), "sent": sent, "converted": converted}
     ).dropna(subset=["sent"])
 
 
