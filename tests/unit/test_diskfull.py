@@ -61,6 +61,12 @@ CHILD = textwrap.dedent("""
                                    "note": "a note that takes room " * 4} for m in months for i in range(20)])
             limit(60_000)
             ws.measurements.record_many(frame)
+        elif scenario == "orm_edit":
+            from kpidesk.services.workspace import Workspace
+            ws = Workspace.open(db)
+            kpi = ws.kpis.list()[0]
+            limit(40_000)
+            ws.measurements.record(kpi.id, "2030-01-01", 1.0, note="a very long note " * 20_000)
         elif scenario == "backup":
             from kpidesk.storage.backup import make_backup
             limit(-db.stat().st_size // 2)
@@ -165,6 +171,13 @@ def test_bulk_recording_into_a_full_disk_rolls_back_whole(small_workspace: Path,
     before = state(small_workspace)
     result = run_child("record_many", small_workspace, "", tmp_path / "data")
     assert_disk_full_told(result, "record_many")
+    assert state(small_workspace) == before
+
+
+def test_a_single_edit_through_the_orm_on_a_full_disk(small_workspace: Path, tmp_path: Path) -> None:
+    before = state(small_workspace)
+    result = run_child("orm_edit", small_workspace, "", tmp_path / "data")
+    assert_disk_full_told(result, "orm_edit")
     assert state(small_workspace) == before
 
 
