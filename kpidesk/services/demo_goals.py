@@ -112,6 +112,7 @@ def add_demo_goals(ws: Any, *, today: dt.date | None = None) -> str:
         row, _ = goals.add(k.id, statement=statement, **fields, **extra)
         assert row.id is not None
         added.append((row.id, statement))
+        _backdate(ws, row.id, min(today, fields["start_date"]) - dt.timedelta(days=7))
         return row.id
 
     # on track: MRR, five months in, pace 1.15
@@ -221,6 +222,18 @@ def _thresholds(goals: GoalService, targets: TargetService, k: Kpi, today: dt.da
     factors = {"green": (0.9, 0.8), "amber": (1.1, 0.9), "red": (1.3, 1.15)}[colour]
     green, amber = (latest * f for f in factors) if up else (latest / f for f in factors)
     targets.set_thresholds(k.id, _round(green), _round(amber), effective_from=dt.date(today.year, 1, 1))
+
+
+def _backdate(ws: Any, goal_id: int, created: dt.date) -> None:
+    """Demo goals were "written" a week before they started, as a PM would have; the SMART
+    Time-bound check judges the due date against that day."""
+    from kpidesk.storage.models import Goal as GoalRow
+
+    with ws.db.session() as session:
+        row = session.get(GoalRow, goal_id)
+        assert row is not None
+        row.created_at = dt.datetime.combine(created, dt.time(9, 0), tzinfo=dt.UTC)
+        session.commit()
 
 
 def _record_history(ws: Any, k: Kpi, last: dt.date, values: list[float]) -> None:

@@ -21,7 +21,7 @@ from kpidesk.domain.goals import (
     validate_goal,
 )
 from kpidesk.domain.goals.model import default_baseline
-from kpidesk.domain.periods import parse_date, period_start
+from kpidesk.domain.periods import next_period_start, parse_date, period_start
 from kpidesk.errors import NotFoundError, ValidationError
 from kpidesk.services.changes import Changes
 from kpidesk.services.product_service import ProductService
@@ -156,11 +156,16 @@ class GoalService:
         return [self.evaluate(row, today=today, bands=bands) for row in self.list(product)]
 
     def smart_check(self, goal: int | GoalRow) -> list[SmartFinding]:
-        """The SMART findings of a saved goal, judged as of the day it was created."""
+        """The SMART findings of a saved goal, judged as of the day it was created (with the values
+        of the periods that had ended by then; all values if none had)."""
         row = self.get(goal) if isinstance(goal, int) else goal
         kpi = self.kpi_of(row)
-        return check_smart(self.to_domain(row), kpi_info(kpi), self.series(kpi.id),
-                           created=row.created_at.date())
+        created = row.created_at.date()
+        # judge with the data there was then (periods that had ended): hindsight would flatter or
+        # condemn a goal with numbers its author could not see
+        series = self.series(kpi.id)
+        known = [p for p in series if next_period_start(p[0], kpi.frequency) <= created]
+        return check_smart(self.to_domain(row), kpi_info(kpi), known or series, created=created)
 
     def preview_smart(self, kpi_id: int, *, today: dt.date | None = None, **fields: Any) -> list[SmartFinding]:
         """SMART findings of a goal before it is saved (the goal dialog shows them as you type)."""

@@ -120,6 +120,21 @@ def test_objectives_and_smart_check(workspace, signups) -> None:  # type: ignore
         goals.add(signups.id, kind="increase_to", target_value=1, due_date=D(2027, 1, 1), objective_id=999)
 
 
+def test_smart_check_judges_with_the_data_known_when_the_goal_was_written(workspace, signups) -> None:  # type: ignore[no-untyped-def]
+    from kpidesk.storage.models import Goal as GoalRow
+
+    goals = GoalService(workspace.db)
+    row, _ = goals.add(signups.id, kind="increase_to", target_value=160, start_date=D(2026, 3, 1),
+                       due_date=D(2026, 12, 31), statement="Increase new sign-ups to 160")
+    with workspace.db.session() as session:
+        stored = session.get(GoalRow, row.id)
+        stored.created_at = dt.datetime(2026, 2, 20, 9, 0, tzinfo=dt.UTC)
+        session.commit()
+    # on 20 Feb only Dec 2025 and Jan 2026 had ended: 2 of the 7 values
+    measurable = goals.smart_check(row.id)[1]
+    assert "2 values from 2025-12-01 to 2026-01-01" in measurable.sentence
+
+
 def test_targets_drive_expected_progress(workspace, signups) -> None:  # type: ignore[no-untyped-def]
     from kpidesk.services.target_service import TargetService
 
