@@ -151,57 +151,83 @@ class ImportService:
         forces the kind on every sheet; ``year`` places period headers without
         a year ("Jan", "Q3"); ``overrides`` maps a sheet name to a
         :class:`kpidesk.io.layout.LayoutOverride` (the wizard's column choices).
-        When several sheets share KPI labels and have no segment column, each
-        sheet's values get the segment ``sheet:<name>`` so they do not collide.
-        A csv file's texts lose the export's anti-formula apostrophe
+        """
+        from kpidesk.io.reader import read_workbook
+
+        workbook = read_workbook(path, sheets=list(sheets) if sheets else None, progress=progress,
+                                 sandbox=sandbox)
+        layouts, warnings = self.detect_layouts(workbook, layout=layout, year=year, overrides=overrides,
+                                                strict=bool(sheets), progress=progress)
+        records, kind, more = self.build_records(workbook, layouts)
+        return records, kind, [*workbook.warnings, *warnings, *more]
+
+    def detect_layouts(self, workbook: Any, *, layout: str | None = None, year: int | None = None,
+                       overrides: Mapping[str, Any] | None = None, strict: bool = False,
+                       progress: Progress | None = None) -> tuple[dict[str, Any], list[str]]:
+        """The layout of every readable sheet ({sheet name: Layout}, warnings).
+
+        A sheet whose first row is kpidesk's own export header gets exact columns
+        (see :func:`_own_export_layout`). An unrecognised sheet is skipped with a
+        warning, or refused when ``strict`` (the user named it) or when it is the only one.
+        """
+        from kpidesk.io.errors import FileProblem
+        from kpidesk.io.layout import UNKNOWN, LayoutOverride, detect_layout
+
+        layouts: dict[str, Any] = {}
+        warnings: list[str] = []
+        for grid in workbook.sheets:
+            check_cancelled(progress)
+            override = (overrides or {}).get(grid.name) or LayoutOverride(kind=layout, year=year)
+            if _is_own_export(grid) and grid.name not in (overrides or {}):
+                override = _own_export_layout()
+            found = detect_layout(grid, override)
+            warnings.extend(grid.warnings)
+            if found.kind == UNKNOWN:
+                if strict or len(workbook.sheets) == 1:
+                    raise FileProblem(workbook.path, f"the layout of sheet {grid.name!r} was not recognised "
+                                      f"({found.reason}); choose --layout long, wide or rows.", kind="layout")
+                warnings.append(f"Sheet {grid.name!r} was skipped: {found.reason}.")
+                continue
+            warnings.extend(found.notes)
+            layouts[grid.name] = found
+        return layouts, warnings
+
+    def build_records(self, workbook: Any, layouts: Mapping[str, Any]) -> tuple[pd.DataFrame, str, list[str]]:
+        """(records, layout kind, warnings) of the given sheets under their layouts.
+
+        The GUI wizard calls this after the user confirmed the layouts. On top of
+        :func:`kpidesk.io.records.to_records`: kpidesk's own exports keep every row
+        (a KPI called "Total revenue" is not a totals row); when several sheets
+        hold the same KPIs for the same periods and have no segment column, each
+        sheet's values get the segment ``sheet:<name>`` so they do not collide;
+        a csv file's texts lose the export's anti-formula apostrophe
         (:func:`kpidesk.io.export.unescape_csv_text`).
         """
         import pandas as pd
 
         from kpidesk.io.errors import FileProblem
         from kpidesk.io.export import unescape_csv_text
-        from kpidesk.io.layout import UNKNOWN, LayoutOverride, detect_layout
-        from kpidesk.io.reader import read_workbook
         from kpidesk.io.records import to_records
 
-        workbook = read_workbook(path, sheets=list(sheets) if sheets else None, progress=progress,
-                                 sandbox=sandbox)
-        warnings = list(workbook.warnings)
+        warnings: list[str] = []
         parts: list[pd.DataFrame] = []
         kinds: list[str] = []
-        for grid in workbook.sheets:
-            check_cancelled(progress)
-            override = (overrides or {}).get(grid.name) or LayoutOverride(kind=layout, year=year)
-            own_export = _is_own_export(grid) and grid.name not in (overrides or {})
-            if own_export:
-                override = _own_export_layout()
-            found = detect_layout(grid, override)
-            warnings.extend(grid.warnings)
-            if found.kind == UNKNOWN:
-                if sheets:
-                    raise FileProblem(path, f"the layout of sheet {grid.name!r} was not recognised "
-                                      f"({found.reason}); choose --layout long, wide or rows.", kind="layout")
-                if len(workbook.sheets) > 1:
-                    warnings.append(f"Sheet {grid.name!r} was skipped: {found.reason}.")
-                    continue
-                raise FileProblem(path, f"the layout of sheet {grid.name!r} was not recognised ({found.reason}); "
-                                  "choose --layout long, wide or rows.", kind="layout")
-            warnings.extend(found.notes)
-            frame = to_records(grid, found, os.fspath(path))
-            if own_export:
-                frame["skip"] = ""  # kpidesk's exports have no totals rows: "Total revenue" is a KPI
+        for name, found in layouts.items():
+            grid = workbook.sheet(name)
+            frame = to_records(grid, found, workbook.path)
+            if _is_own_export(grid):
+                frame["skip"] = ""
             if len(frame):
                 parts.append(frame)
                 kinds.append(found.kind)
         if not parts:
-            raise FileProblem(path, "no sheet holds KPI values kpidesk can read "
+            raise FileProblem(workbook.path, "no sheet holds KPI values kpidesk can read "
                               "(every sheet is empty or has no period and value columns).", kind="empty")
         records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         if len(parts) > 1:
             no_segment = records["segment"].fillna("") == ""
             cells = records.loc[no_segment, ["sheet", "kpi_label", "period_start", "frequency"]].drop_duplicates()
-            shared = bool(cells.duplicated(["kpi_label", "period_start", "frequency"]).any())
-            if shared:
+            if bool(cells.duplicated(["kpi_label", "period_start", "frequency"]).any()):
                 records.loc[no_segment, "segment"] = "sheet:" + records.loc[no_segment, "sheet"].astype(str)
                 warnings.append("Several sheets hold the same KPIs, so each sheet's values are kept apart "
                                 "as the segment sheet:<sheet name>.")
