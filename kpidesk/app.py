@@ -94,8 +94,25 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
             window.set_workspace(ws)
             warm_up(window.runner)
 
-    QTimer.singleShot(0, open_first)
+    # open the workspace after the first paint, so the window is on screen before the
+    # database layer (SQLAlchemy) is even imported
+    after_first_paint(window, lambda: QTimer.singleShot(0, open_first))
     return window
+
+
+def after_first_paint(widget: Any, callback: Any) -> None:
+    """Call ``callback`` once, right after ``widget`` is first painted."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Once(QObject):
+        def eventFilter(self, watched: Any, event: Any) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                widget.removeEventFilter(self)
+                self.deleteLater()
+                callback()
+            return False
+
+    widget.installEventFilter(Once(widget))
 
 
 def _install_excepthook(window: Any) -> None:
@@ -142,6 +159,8 @@ def run(db: str | None = None, read_only: bool = False) -> int:
     if os.environ.get("KPIDESK_SMOKE_TEST"):  # packaging tests: report once the workspace is shown, then quit
         _quit_when_shown(app, window)
     code = app.exec()
+    window.runner.cancel_all()
+    window.runner.wait(15000)  # no worker may outlive the interpreter's shutdown
     if window.ws is not None:
         window.ws.close()
     return int(code)

@@ -85,11 +85,14 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._fn(self._bridge)
-        except BaseException as exc:  # everything goes back to the GUI thread as a dialog
-            self._signals.failed.emit(exc, traceback.format_exc())
-        else:
-            self._signals.done.emit(result)
+            try:
+                result = self._fn(self._bridge)
+            except BaseException as exc:  # everything goes back to the GUI thread as a dialog
+                self._signals.failed.emit(exc, traceback.format_exc())
+            else:
+                self._signals.done.emit(result)
+        except RuntimeError:  # the window (and the signal's receiver) is gone: the app is closing
+            log.debug("a task finished after its runner was deleted")
 
 
 class TaskRunner(QObject):
