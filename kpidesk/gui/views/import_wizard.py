@@ -468,10 +468,15 @@ class LayoutPage(WorkPage):
         header_label2.setBuddy(self.header_spin)
         form.addRow(header_label2, header_row)
         roles_row = QHBoxLayout()
+        self.role_boxes: dict[str, QWidget] = {}
         for role, combo in self.role_combos.items():
-            roles_row.addWidget(self.role_labels[role])
-            roles_row.addWidget(combo)
-            roles_row.addSpacing(12)
+            box = QWidget()  # label + combo hidden together, so hidden roles leave no gap
+            box_layout = QHBoxLayout(box)
+            box_layout.setContentsMargins(0, 0, 12, 0)
+            box_layout.addWidget(self.role_labels[role])
+            box_layout.addWidget(combo)
+            roles_row.addWidget(box)
+            self.role_boxes[role] = box
         roles_row.addStretch(1)
         form.addRow(self.tr("Columns:"), roles_row)
         layout = QVBoxLayout(self)
@@ -531,8 +536,7 @@ class LayoutPage(WorkPage):
             if chosen is not None:
                 combo.setCurrentIndex(max(0, combo.findData(chosen)))
             combo.blockSignals(False)
-            combo.setVisible(role in wanted)
-            self.role_labels[role].setVisible(role in wanted)
+            self.role_boxes[role].setVisible(role in wanted)
 
     @staticmethod
     def _column_name(layout: Any, col: int) -> str:
