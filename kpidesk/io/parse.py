@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from kpidesk.io.columns import build_columns
 from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import SheetGrid, Workbook, a1
-from kpidesk.io.preflight import DETAIL_OPENPYXL_MAX_BYTES
+from kpidesk.io.preflight import DETAIL_OPENPYXL_MAX_BYTES, ZIP_ERRORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,11 @@ def check_xml_parts(path: str) -> None:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, iterparse
 
-    with zipfile.ZipFile(path) as archive:
+    try:
+        archive = zipfile.ZipFile(path)
+    except ZIP_ERRORS as exc:
+        raise FileProblem(path, f"the file is damaged ({exc}).", kind="damaged") from exc
+    with archive:
         for info in archive.infolist():
             if not info.filename.lower().endswith((".xml", ".rels")) or info.file_size > XML_CHECK_MAX_BYTES:
                 continue
@@ -84,6 +88,12 @@ def check_xml_parts(path: str) -> None:
                 raise FileProblem(
                     path,
                     f"the file is damaged: part {info.filename!r} is not well-formed XML ({exc}).",
+                    kind="damaged",
+                ) from exc
+            except ZIP_ERRORS as exc:
+                raise FileProblem(
+                    path,
+                    f"the file is damaged: part {info.filename!r} cannot be decompressed ({exc}).",
                     kind="damaged",
                 ) from exc
             except DefusedXmlException as exc:
@@ -198,6 +208,8 @@ def _openpyxl_detail(workbook: Workbook) -> None:
                             # A formula's saved result counts like a typed number when it is a number.
                             grid.percent_cells.add((r, c))
                 _warn_formulas(grid, missing)
+        except Exception as exc:
+            workbook.warnings.append(f"Formula and number-format checks were skipped ({type(exc).__name__}).")
         finally:
             book.close()
 
@@ -220,14 +232,17 @@ def _scanned_detail(workbook: Workbook) -> None:
     from kpidesk.io.preflight import _sheet_part_names
     from kpidesk.io.xlsx_scan import percent_styles, scan_sheet
 
-    with zipfile.ZipFile(workbook.path) as archive:
-        parts = {name: part for part, name in _sheet_part_names(archive).items()}
-        percent = percent_styles(archive)
-        for grid in workbook.sheets:
-            part = parts.get(grid.name)
-            if part is None or part not in archive.namelist():
-                continue
-            _apply_hits(grid, *scan_sheet(archive, part, percent))
+    try:
+        with zipfile.ZipFile(workbook.path) as archive:
+            parts = {name: part for part, name in _sheet_part_names(archive).items()}
+            percent = percent_styles(archive)
+            for grid in workbook.sheets:
+                part = parts.get(grid.name)
+                if part is None or part not in archive.namelist():
+                    continue
+                _apply_hits(grid, *scan_sheet(archive, part, percent))
+    except ZIP_ERRORS as exc:
+        workbook.warnings.append(f"Formula and number-format checks were skipped ({type(exc).__name__}).")
 
 
 def _apply_hits(grid: SheetGrid, missing: list[tuple[int, int]], percent_cells: set[tuple[int, int]]) -> None:

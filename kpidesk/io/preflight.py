@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from kpidesk.io.errors import FileProblem
@@ -23,6 +25,19 @@ from kpidesk.io.grid import column_index
 #: Up to this size openpyxl does the cell-level detail pass in the child; above it the
 #: pre-flight's byte scanner does (openpyxl costs ~10x calamine on big sheets).
 DETAIL_OPENPYXL_MAX_BYTES = 256_000
+
+#: What a damaged zip can raise while it is opened or decompressed (found by fuzzing:
+#: zlib.error for a corrupt deflate stream, NotImplementedError for an unknown method).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    KeyError,
+    struct.error,
+)
 
 WORKBOOK_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsm", ".xls": "xls", ".ods": "ods"}
 TEXT_EXTENSIONS = {".csv", ".tsv", ".txt", ".tab"}
@@ -220,7 +235,7 @@ def _check_ole(path: str, ext: str, head: bytes) -> str:
 def _check_zip(path: str, ext: str, limits: Limits, result: Preflight) -> str:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise FileProblem(
             path,
             "the file is damaged or incomplete (it is not a whole zip archive; "
@@ -309,7 +324,7 @@ def _read_start(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
     try:
         with archive.open(name) as member:
             return member.read(size)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except ZIP_ERRORS:
         return b""
 
 
@@ -340,7 +355,7 @@ def _check_xml_prolog(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
                     f"{limits.max_prolog_bytes:,} bytes (not a real workbook); refused.",
                     kind="xml_entities",
                 )
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise FileProblem(
             path,
             f"the file is damaged: part {info.filename!r} cannot be decompressed ({exc}).",
@@ -438,7 +453,7 @@ def _check_sheet_extent(
                 for match in _WIDE_CELL_RE.finditer(window):
                     max_col = max(max_col, column_index(match.group(1).decode()) + 1)
                 tail = window[-4096:]
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise FileProblem(
             path, f"the file is damaged: sheet {label!r} cannot be decompressed ({exc}).", kind="damaged"
         ) from exc

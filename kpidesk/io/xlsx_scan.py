@@ -21,6 +21,7 @@ import re
 import zipfile
 
 from kpidesk.io.grid import column_index
+from kpidesk.io.preflight import ZIP_ERRORS
 
 _REF_RE = re.compile(rb'<c\s[^>]*?r="([A-Z]{1,3})(\d+)"')
 _BUILTIN_PERCENT = {9, 10}
@@ -33,7 +34,7 @@ def percent_styles(archive: zipfile.ZipFile) -> set[int]:
 
     try:
         root = ElementTree.fromstring(archive.read("xl/styles.xml"), forbid_dtd=True)
-    except (KeyError, ElementTree.ParseError):
+    except (ElementTree.ParseError, *ZIP_ERRORS):
         return set()
     percent_formats = set(_BUILTIN_PERCENT)
     for element in root.iter():
