@@ -94,8 +94,12 @@ def pct_change(latest: float | None, previous: float | None) -> float | None:
     return 100.0 * (latest - previous) / abs(previous)
 
 
-def load_dashboard(ws: Any, progress: Progress | None = None) -> DashboardData:
-    """Every active KPI as a :class:`TileData`, attention first."""
+def load_dashboard(ws: Any, progress: Progress | None = None, *, with_status: bool = True) -> DashboardData:
+    """Every active KPI as a :class:`TileData`, attention first.
+
+    ``with_status=False`` skips goal status and the attention list (values and changes
+    only: one query), so the dashboard can show tiles at once and add status after.
+    """
     products = ws.products.list()
     names = {p.id: p.name for p in products}
     kpis = [k for k in ws.kpis.list() if k.product_id in names]
@@ -128,9 +132,18 @@ def load_dashboard(ws: Any, progress: Progress | None = None) -> DashboardData:
             verdict=verdict(latest, previous, kpi.direction, (kpi.band_low, kpi.band_high)),
             spark=tuple(v for _, v in points), catalog_key=kpi.catalog_key or kpi.key,
         ))
-    tiles = _with_goal_status(ws, tiles)
+    if with_status:
+        tiles = _with_goal_status(ws, tiles)
     tiles.sort(key=lambda t: (-t.attention, t.product.casefold(), t.category, t.name.casefold()))
     return DashboardData(tiles, [(p.id, p.name) for p in products])
+
+
+def with_status(ws: Any, data: DashboardData, progress: Progress | None = None) -> DashboardData:
+    """``data`` with goal status and attention added, re-sorted (attention first)."""
+    check_cancelled(progress)
+    tiles = _with_goal_status(ws, list(data.tiles))
+    tiles.sort(key=lambda t: (-t.attention, t.product.casefold(), t.category, t.name.casefold()))
+    return DashboardData(tiles, data.products)
 
 
 def _with_goal_status(ws: Any, tiles: list[TileData]) -> list[TileData]:

@@ -8,6 +8,7 @@ GUI thread, which is instant even for hundreds of tiles.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpidesk.gui.charts.tiles import Section, TileCanvas
-from kpidesk.gui.dashboard_data import DashboardData, TileData, load_dashboard
+from kpidesk.gui.dashboard_data import DashboardData, TileData, load_dashboard, with_status
 from kpidesk.gui.models.navigator_model import CATEGORY_ORDER, GROUP_LABELS, STAGE_ORDER
 
 RELEVANT = {"measurement", "kpi", "product", "goal", "target", "checkin", "import_batch", "rag_threshold"}
@@ -97,15 +98,26 @@ class DashboardPage(QWidget):
     def refresh(self, changes: Any = None) -> None:
         if changes is not None and not changes.empty and not changes.tables & RELEVANT:
             return
-        self.summary.setText(self.tr("Loading…") if not self.data.tiles else self.summary.text())
-        self.runner.submit(
-            lambda progress: load_dashboard(self.ws, progress),
-            on_done=self.set_data,
-            key="dashboard",
-            show_progress=False,
-            owner=self,
-            title=self.tr("Loading the dashboard"),
-        )
+        if not self.data.tiles:
+            self.summary.setText(self.tr("Loading…"))
+        # values first (one query, instant), then goal status and attention (slower)
+        self.runner.submit(lambda progress: load_dashboard(self.ws, progress, with_status=False),
+                           on_done=self._values_loaded, key="dashboard", show_progress=False, owner=self,
+                           title=self.tr("Loading the dashboard"))
+
+    def _values_loaded(self, data: DashboardData) -> None:
+        if self.data.tiles and {t.kpi_id for t in data.tiles} == {t.kpi_id for t in self.data.tiles}:
+            # keep the last known status on screen until the new one arrives (no flicker)
+            old = self.data.by_kpi()
+            data = DashboardData([replace(t, status=old[t.kpi_id].status, status_text=old[t.kpi_id].status_text,
+                                          attention=old[t.kpi_id].attention,
+                                          attention_reason=old[t.kpi_id].attention_reason)
+                                  for t in data.tiles], data.products)
+            data.tiles.sort(key=lambda t: (-t.attention, t.product.casefold(), t.category, t.name.casefold()))
+        self.set_data(data)
+        self.runner.submit(lambda progress: with_status(self.ws, data, progress), on_done=self.set_data,
+                           key="dashboard-status", show_progress=False, owner=self,
+                           title=self.tr("Checking goals"))
 
     def set_data(self, data: DashboardData) -> None:
         self.data = data
