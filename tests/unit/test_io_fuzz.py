@@ -23,7 +23,10 @@ def survive(path: Path) -> None:
     try:
         workbook = read_workbook(path)
     except FileProblem as problem:
-        assert str(problem).startswith(f"Cannot import “{path.name}”: ")
+        message = str(problem)
+        workbook = None
+    if workbook is None:
+        assert message.startswith(f"Cannot import “{path.name}”: ")
         return
     for sheet in workbook.sheets:
         layout = detect_layout(sheet)
