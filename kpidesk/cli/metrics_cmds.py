@@ -14,7 +14,7 @@ from typing import Any
 
 from kpidesk.cli.common import open_workspace, print_table
 from kpidesk.domain.enums import Frequency
-from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_NAMES
+from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_CONVENTIONS, RECIPE_NAMES
 from kpidesk.errors import KpideskError, ValidationError
 
 
@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = ssub.add_parser(
         "add",
         help="add a data source and compute its KPIs once",
-        description=f"Recipe columns (optional in brackets): {columns}.",
+        description=f"Recipe columns (optional in brackets): {columns}. Conventions: "
+        + "; ".join(f"{name}: {text}" for name, text in RECIPE_CONVENTIONS.items())
+        + ".",
     )
     a.add_argument("file")
     a.add_argument("--recipe", required=True, choices=RECIPE_NAMES)

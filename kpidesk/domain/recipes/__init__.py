@@ -32,6 +32,21 @@ RECIPE_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+# conventions each recipe understands (KEY=VALUE on the command line), default first
+RECIPE_CONVENTIONS: dict[str, str] = {
+    "events": "period=month|week|day, mau=rolling_30|calendar_month, active_events=a,b, key_event=E, "
+    "activation_days=7, feature_event=E, funnel_steps=a,b,c, funnel_window_hours=168, "
+    "cohort=first_time|recurring, retention=on|on_or_after, retention_period=1",
+    "transactions": "period=month, growth=previous|year, revenue_churn=gross|net, "
+    "clv=arpu_over_churn|margin_over_churn|arpa_over_6m_churn",
+    "spend": "period=month",
+    "survey": "measure=nps|csat|ces (or nps_question=Q, csat_question=Q, ces_question=Q), csat=top2|mean, "
+    "csat_scale_max=5, ces_scale_max=7, period=month",
+    "referrals": "period=month",
+    "releases": "period=month, innovation_months=12, innovation=count|revenue",
+}
+
+
 def get_recipe(name: str) -> Callable[[pd.DataFrame, dict[str, object] | None], RecipeResult]:
     """The ``run(frame, conventions)`` function of a recipe, by name."""
     if name not in RECIPE_NAMES:
