@@ -157,14 +157,15 @@ class GoalDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self._workspace = workspace
-        self._runner = runner
+        self._runner = runner  # the page contract; the live check is quick enough for the GUI thread
         self._on_save = on_save
         self._today = today or dt.date.today()
         self._editing = goal or {}
         self._series_cache: dict[int, list[tuple[dt.date, float]]] = {}
         self.findings: list[SmartFinding] = []
         self.problem = ""
-        self.saved_changes: Any = None
+        self.saved_changes: Any = None  # what on_save returned (the service's Changes)
+        self.saved_fields: dict[str, Any] = {}
         self.setWindowTitle(self.tr("Edit goal") if goal else self.tr("New goal"))
         self.setMinimumWidth(760)
 
