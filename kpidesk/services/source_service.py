@@ -19,7 +19,7 @@ from sqlmodel import select
 from kpidesk.domain.analytics.partial import is_partial
 from kpidesk.domain.enums import Aggregation, Frequency, Provenance, Unit
 from kpidesk.domain.periods import period_start
-from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_NAMES, get_recipe
+from kpidesk.domain.recipes import RECIPE_COLUMNS, RECIPE_NAMES, check_conventions, get_recipe
 from kpidesk.errors import KpideskError, NotFoundError, ValidationError
 from kpidesk.progress import Progress, check_cancelled
 from kpidesk.services.changes import Changes
@@ -284,6 +284,7 @@ class SourceService:
         self._db.require_writable()
         if recipe not in RECIPE_NAMES:
             raise ValidationError(f"Unknown recipe {recipe!r}: use one of {', '.join(RECIPE_NAMES)}.")
+        check_conventions(recipe, dict(conventions or {}))
         file = Path(path).expanduser().resolve()
         if not file.is_file():
             raise ValidationError(f"There is no file {file}.")

@@ -147,6 +147,13 @@ def test_mapping_errors_name_the_headers(tmp_path: Path) -> None:
     assert auto_mapping("survey", ["Date", "NPS"]) == {"date": "Date", "score": "NPS"}
 
 
+def test_unknown_convention_is_refused(service, tmp_path: Path) -> None:
+    write_events_csv(tmp_path / "events.csv")
+    with pytest.raises(ValidationError, match="no convention 'muu'; it knows: activation_days"):
+        service.add("App", tmp_path / "events.csv", "events", conventions={"muu": "calendar_month"})
+    assert service.list() == []
+
+
 def test_a_bad_source_is_not_kept(workspace, service, tmp_path: Path) -> None:
     path = tmp_path / "survey.csv"
     pd.DataFrame({"date": ["2024-01-01"], "score": [14]}).to_csv(path, index=False)

@@ -47,6 +47,49 @@ RECIPE_CONVENTIONS: dict[str, str] = {
 }
 
 
+CONVENTION_KEYS: dict[str, frozenset[str]] = {
+    "events": frozenset(
+        {
+            "period",
+            "mau",
+            "active_events",
+            "key_event",
+            "activation_days",
+            "feature_event",
+            "funnel_steps",
+            "funnel_window_hours",
+            "cohort",
+            "retention",
+            "retention_period",
+        }
+    ),
+    "transactions": frozenset({"period", "growth", "revenue_churn", "clv"}),
+    "spend": frozenset({"period"}),
+    "survey": frozenset(
+        {
+            "period",
+            "measure",
+            "nps_question",
+            "csat_question",
+            "ces_question",
+            "csat",
+            "csat_scale_max",
+            "ces_scale_max",
+        }
+    ),
+    "referrals": frozenset({"period"}),
+    "releases": frozenset({"period", "innovation_months", "innovation"}),
+}
+
+
+def check_conventions(recipe: str, conventions: dict[str, object]) -> None:
+    """Refuse a convention name the recipe does not know (a typo would be silently ignored)."""
+    unknown = sorted(set(conventions) - CONVENTION_KEYS[recipe])
+    if unknown:
+        known = ", ".join(sorted(CONVENTION_KEYS[recipe]))
+        raise ValidationError(f"The {recipe} recipe has no convention {unknown[0]!r}; it knows: {known}.")
+
+
 def get_recipe(name: str) -> Callable[[pd.DataFrame, dict[str, object] | None], RecipeResult]:
     """The ``run(frame, conventions)`` function of a recipe, by name."""
     if name not in RECIPE_NAMES:
