@@ -131,7 +131,9 @@ class SheetGrid:
     ``percent_cells`` holds (row, col) of numeric cells whose number format is a
     percent (so 0.12 was shown as 12 %), when the reader could see formats;
     ``decimal`` is the decimal mark detected in a text file ("." or ",");
-    ``warnings`` are sentences for the user about this sheet.
+    ``warnings`` are sentences for the user about this sheet; ``date1904`` is
+    true when the workbook counts serial days from 1904 (Mac Excel), which
+    matters for date serials stored as plain numbers.
     """
 
     name: str
@@ -142,6 +144,7 @@ class SheetGrid:
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
     decimal: str = "."
     warnings: list[str] = field(default_factory=list)
+    date1904: bool = False
 
     def cell(self, row: int, col: int) -> Any:
         """The value at 0-based (row, col); None outside the grid or when empty."""

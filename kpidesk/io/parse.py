@@ -105,6 +105,27 @@ def check_xml_parts(path: str) -> None:
                 ) from exc
 
 
+def uses_1904_dates(path: str) -> bool:
+    """True when xl/workbook.xml sets ``<workbookPr date1904="1"/>`` (read with defusedxml).
+
+    calamine already converts date-formatted cells; this flag is for serial
+    days stored as plain numbers, which records.py converts itself.
+    """
+    import zipfile
+
+    from defusedxml import ElementTree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"), forbid_dtd=True)
+    except (ElementTree.ParseError, *ZIP_ERRORS):
+        return False
+    for element in root.iter():
+        if element.tag.endswith("}workbookPr"):
+            return element.get("date1904", "0").lower() in {"1", "true"}
+    return False
+
+
 def _parse_workbook(request: ParseRequest) -> Workbook:
     import python_calamine as calamine
 
@@ -162,6 +183,9 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
         del rows
         sheets.append(grid)
     workbook = Workbook(path=path, format=request.format, sheets=sheets, sheet_names=names)
+    if request.format in {"xlsx", "xlsm"} and uses_1904_dates(path):
+        for grid in sheets:
+            grid.date1904 = True
     if request.detail and request.format in {"xlsx", "xlsm"}:
         if os.path.getsize(path) <= DETAIL_OPENPYXL_MAX_BYTES:
             _openpyxl_detail(workbook)

@@ -285,7 +285,7 @@ def parse_period_column(
             is_total,
             has_number,
             inverse,
-            [_period_of_number(v) for v in uniques.tolist()],
+            [_period_of_number(v, sheet.date1904) for v in uniques.tolist()],
         )
     codes = column.codes[rows]
     has_text = codes >= 0
@@ -335,10 +335,10 @@ def _spread(
     is_total[idx] = np.array([i[4] for i in interpreted], dtype=bool)[inverse]
 
 
-def _period_of_number(value: float) -> _Interpretation:
+def _period_of_number(value: float, date1904: bool = False) -> _Interpretation:
     if float(value).is_integer() and 1900 <= value <= 2100:
         return dt.date(int(value), 1, 1), False, "year", "", False
-    if 3000 <= value <= 120_000 and (converted := excel_serial_to_date(value)) is not None:
+    if 3000 <= value <= 120_000 and (converted := excel_serial_to_date(value, date1904=date1904)) is not None:
         return converted, True, "", "", False
     return None, False, "", f"{value:g} is not a period", False
 

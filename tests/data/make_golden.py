@@ -237,6 +237,21 @@ def dates_1904(path: Path) -> None:
     wb.save(path)
 
 
+def serials_1904(path: Path) -> None:
+    """openpyxl, 1904 date system, and the dates typed as plain serial numbers (no date format)."""
+    import openpyxl
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.title = "Serials"
+    ws.append(["Date", "Orders"])
+    ws.append([43830, 3])  # 1904-01-01 + 43830 days = 2024-01-01
+    ws.append([43861, 4])  # = 2024-02-01
+    wb.save(path)
+
+
 def formula_no_cache(path: Path) -> None:
     """openpyxl writes formulas without results: the importer must warn, not invent values."""
     import openpyxl
@@ -326,6 +341,7 @@ def main() -> int:
     libreoffice_ods(GOLDEN / "libreoffice.ods")
     totals_rows(GOLDEN / "totals_rows.xlsx")
     dates_1904(GOLDEN / "dates_1904.xlsx")
+    serials_1904(GOLDEN / "serials_1904.xlsx")
     formula_no_cache(GOLDEN / "formula_no_cache.xlsx")
     multi_sheet(GOLDEN / "multi_sheet.xlsx")
     tracker_date_headers(GOLDEN / "tracker_date_headers.xlsx")

@@ -236,6 +236,18 @@ def test_1904_date_system() -> None:
     ]
 
 
+def test_1904_serial_numbers_without_date_format() -> None:
+    grid = book("serials_1904.xlsx").sheets[0]
+    assert grid.date1904 is True
+    assert grid.cell(1, 0) == 43830.0  # a plain number in the grid
+    # Read in the 1900 system these serials would be 2019-12-31 and 2020-01-31: 1462 days early.
+    assert rows(records_of("serials_1904.xlsx")) == [
+        (2, "B", "Orders", "2024-01-01", "month", 3.0),
+        (3, "B", "Orders", "2024-02-01", "month", 4.0),
+    ]
+    assert book("long_basic.xlsx").sheets[0].date1904 is False
+
+
 def test_formula_without_cached_value_warns_and_reads_nothing_invented() -> None:
     grid = book("formula_no_cache.xlsx").sheets[0]
     assert len(grid.warnings) == 1
