@@ -332,8 +332,8 @@ def build_plan(
     import numpy as np
     import pandas as pd
 
-    from kpidesk.domain.periods import period_starts
     from kpidesk.domain.units import bounds
+    from kpidesk.io.records import period_starts  # numpy, Monday-based weeks
     from kpidesk.io.values import looks_like_fractions
 
     rec = standardise_records(records)
@@ -446,7 +446,8 @@ def build_plan(
             if _FREQ_RANK.get(freq, -1) > _FREQ_RANK.get(target.frequency, 99):
                 chosen = freq
             frequencies[sub] = chosen
-            starts[sub] = period_starts(rec.loc[sub, "period_start"], chosen).to_numpy()
+            days = rec.loc[sub, "period_start"].to_numpy().astype("datetime64[D]")
+            starts[sub] = period_starts(days, chosen).astype("datetime64[ns]")
 
     accepted = rec.loc[alive, ["sheet", "row", "column", "segment", "note"]].copy()
     accepted["kpi_id"] = kpi_ids[alive]
