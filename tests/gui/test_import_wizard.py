@@ -126,6 +126,11 @@ def test_whole_wizard_on_a_two_sheet_tracker(qtbot, workspace, runner, tracker, 
     qtbot.waitUntil(lambda: wizard.plan.decisions["Mystery metric"].action == "ignore", timeout=WAIT)
     assert mapping.model.index(row, 2).data() == "ignored"
     assert wizard.plan.ignored_cells == 3
+    # Back to the layout and Next again: the choice is kept
+    wizard.back()
+    assert wizard.currentId() == PAGE_LAYOUT
+    go_next(qtbot, wizard, PAGE_MAPPING)
+    assert wizard.plan.decisions["Mystery metric"].action == "ignore"
     go_next(qtbot, wizard, PAGE_PREVIEW)
 
     # 5. preview: Jan sign-ups 90 → 100 is an update, the rest inserts, two bad cells rejected

@@ -605,6 +605,9 @@ class LayoutPage(WorkPage):
         wiz = self.wiz
         workbook, path, layouts, product = wiz.workbook, wiz.path, dict(self.layouts), wiz.product
         service = wiz.service()
+        # choices the user made on the mapping page survive going Back and Next again
+        kept = {label: d for label, d in wiz.plan.decisions.items() if d.matched_by == "user"} \
+            if wiz.plan is not None and wiz.plan.file_path == path else {}
 
         def plan(progress: Any) -> tuple[Any, Any]:
             import pandas as pd
@@ -628,6 +631,7 @@ class LayoutPage(WorkPage):
                 file_path=path,
                 sha256=file_sha256(path),
                 layout="+".join(kinds),
+                decisions=kept or None,
             )
             result.sheets = list(layouts)
             result.warnings[:0] = list(workbook.warnings) + [
@@ -1057,6 +1061,7 @@ class ImportWizard(QWizard):
     def start_with(self, path: str | os.PathLike[str]) -> None:
         """Start over on ``path`` and read it at once (the main window's drop handler calls this)."""
         self.restart()
+        self.plan = self.view = self.result = None  # a new start forgets the last file's choices
         self.file_page.path_edit.setText(os.fspath(path))
         self.next()
 
