@@ -178,6 +178,9 @@ class MainWindow(QMainWindow):
         self.act_new = self._action(self.tr("&New workspace…"), self.tr("Create a new, empty workspace file"),
                                     self.new_workspace, std.New)
         self.act_open = self._action(self.tr("&Open…"), self.tr("Open a workspace file"), self.open_dialog, std.Open)
+        self.act_open_team = self._action(self.tr("Open &Team Workspace…"),
+                                          self.tr("Open a shared workspace on a PostgreSQL server"),
+                                          self.open_team_dialog, "Ctrl+Shift+O")
         self.recent_menu = file_menu.addMenu(self.tr("Open &Recent"))
         self.recent_menu.setToolTipsVisible(True)
         self.act_copy = self._action(self.tr("Save a &Copy…"), self.tr("Write a consistent copy of this workspace"),
@@ -192,6 +195,7 @@ class MainWindow(QMainWindow):
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         file_menu.insertAction(self.recent_menu.menuAction(), self.act_new)
         file_menu.insertAction(self.recent_menu.menuAction(), self.act_open)
+        file_menu.insertAction(self.recent_menu.menuAction(), self.act_open_team)
         file_menu.addAction(self.act_copy)
         file_menu.addSeparator()
         file_menu.addAction(self.act_import)
@@ -292,9 +296,13 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.recent_files()
         for i, target in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(f"&{i}  {Path(target).name}")
+            team = target.startswith("postgresql")
+            action = self.recent_menu.addAction(f"&{i}  {target if team else Path(target).name}")
             action.setToolTip(target)
-            action.triggered.connect(lambda _=False, t=target: self.open_target(t, False))
+            if team:
+                action.triggered.connect(lambda _=False, t=target: self.open_team(t))
+            else:
+                action.triggered.connect(lambda _=False, t=target: self.open_target(t, False))
         self.recent_menu.setEnabled(bool(recent))
 
     def set_theme(self, mode: str) -> None:
@@ -353,6 +361,9 @@ class MainWindow(QMainWindow):
                 self.banner.show()
         if ws.db.path is not None:
             self.remember(str(ws.db.path))
+        else:
+            self.remember(ws.db.url)  # the password is already stripped
+        self._watch_for_others(ws)
         self._show_start_page()
         self.dashboard.refresh(None)
         if writable and ws.db.path is not None:
@@ -483,6 +494,67 @@ class MainWindow(QMainWindow):
         self.busy_bar.setVisible(busy)
 
     # -- file actions -----------------------------------------------------------------------
+    # -- team workspace -----------------------------------------------------------
+    def _watch_for_others(self, ws: Any) -> None:
+        """Refresh within seconds when someone else commits (team workspaces, read-only windows)."""
+        from kpidesk.gui.team import ChangeWatcher
+
+        old = getattr(self, "_watcher", None)
+        if old is not None:
+            old.stop()
+            old.deleteLater()
+        self._watcher = None
+        if ws.db.is_sqlite and not ws.db.read_only:
+            return  # the only writer of its file: there is nobody else to notice
+        self._watcher = ChangeWatcher(ws.db, self)
+        self._watcher.changed.connect(self._others_changed)
+        self._watcher.lost.connect(lambda message: self.statusBar().showMessage(
+            self.tr("Lost the connection to the workspace: {m}").format(m=message), 10000))
+        self._watcher.start()
+
+    def _others_changed(self) -> None:
+        from kpidesk.storage.models import ALL_TABLES
+
+        self.broadcast(Changes.of(*(t.__tablename__ for t in ALL_TABLES),
+                                  message=self.tr("Updated with changes made by others.")))
+
+    def open_team_dialog(self) -> None:
+        from kpidesk.gui.team import OpenTeamDialog
+
+        recent = next((r for r in self.recent_files() if r.startswith("postgresql")), "")
+        dialog = OpenTeamDialog(self, recent)
+        if dialog.exec() == OpenTeamDialog.DialogCode.Accepted:
+            self.open_team(dialog.url())
+
+    def open_team(self, url: str) -> bool:
+        """Open a team workspace; when the server cannot be reached, offer the newest offline snapshot."""
+        import datetime as dt
+
+        from kpidesk.errors import DatabaseError
+        from kpidesk.gui.team import latest_snapshot
+
+        if self.opener is None:
+            return False
+        try:
+            ws = self.opener(url, False)
+        except DatabaseError as exc:
+            snapshot = latest_snapshot()
+            if snapshot is None or "Cannot reach" not in exc.message:
+                self.show_error(exc)
+                return False
+            answer = QMessageBox.question(
+                self, "kpidesk", self.tr("{e}\n\nOpen your latest offline snapshot ({n}, {d}) read-only instead?").format(
+                    e=exc.message, n=snapshot.name,
+                    d=dt.datetime.fromtimestamp(snapshot.stat().st_mtime).strftime("%d %b %Y %H:%M")))
+            return answer == QMessageBox.StandardButton.Yes and self.open_target(str(snapshot), True)
+        if ws is None:
+            return False
+        old = self.ws
+        self.set_workspace(ws)
+        if old is not None and old is not ws:
+            old.close()
+        return True
+
     def open_target(self, target: str, read_only: bool) -> bool:
         if self.opener is None:
             return False
@@ -717,6 +789,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        if getattr(self, "_watcher", None) is not None:
+            self._watcher.stop()
         self.runner.cancel_all()
         self.runner.wait(10000)
         self._backup_timer.stop()

@@ -61,3 +61,54 @@ def test_latest_snapshot_is_the_newest_file(tmp_path, monkeypatch: pytest.Monkey
     newest.write_bytes(b"y")
     os.utime(folder / "old.db", (1, 1))
     assert latest_snapshot() == newest
+
+
+def test_window_opens_a_team_workspace_and_refreshes_on_others_changes(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import PG_URL, drop_pg_database, fresh_pg_database
+
+    if not PG_URL:
+        pytest.skip("no PostgreSQL test server (KPIDESK_TEST_PG_URL is not set; .ci/run sets it)")
+    from kpidesk.app import open_workspace
+    from kpidesk.gui.main_window import MainWindow
+    from kpidesk.services.workspace import Workspace
+
+    name, url = fresh_pg_database()
+    try:
+        window = MainWindow(None, opener=lambda target, ro: open_workspace(target, ro, None))
+        qtbot.addWidget(window)
+        assert window.open_team(url)
+        assert url.split("?")[0].rsplit("/", 1)[1] in window.windowTitle()
+        assert window._watcher is not None
+        window._watcher._timer.setInterval(100)
+        qtbot.waitUntil(lambda: window._watcher._last is not None, timeout=5000)
+        with Workspace.open(url) as other, qtbot.waitSignal(window.changes_applied, timeout=5000):
+            other.products.create("Added by a colleague")
+        assert any(r.startswith("postgresql") for r in window.recent_files())
+        window._watcher.stop()
+        window.runner.cancel_all()
+        window.runner.wait(5000)
+        window.ws.close()
+    finally:
+        drop_pg_database(name)
+
+
+def test_unreachable_team_server_offers_the_latest_snapshot(qtbot, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    from kpidesk.app import open_workspace
+    from kpidesk.gui.main_window import MainWindow
+    from kpidesk.services.workspace import Workspace
+
+    monkeypatch.setenv("KPIDESK_DATA_DIR", str(tmp_path / "data"))
+    snapshot = tmp_path / "data" / "snapshots" / "team.db"
+    Workspace.open(snapshot).close()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    window = MainWindow(None, opener=lambda target, ro: open_workspace(target, ro, None))
+    qtbot.addWidget(window)
+    assert window.open_team("postgresql://ann@127.0.0.1:1/kpis")
+    assert "Cannot reach the team workspace" in asked[0] and "team.db" in asked[0]
+    assert window.ws.db.read_only and window.ws.db.path == snapshot.resolve()
+    window.runner.cancel_all()
+    window.runner.wait(5000)
+    window.ws.close()
