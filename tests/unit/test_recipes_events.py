@@ -144,6 +144,8 @@ def test_retention_kinds_and_modes_by_hand() -> None:
     assert percent.iloc[0].tolist() == [100, 50, 50, 50]
     with pytest.raises(ValidationError):
         retention_matrix(log, "month", mode="sometimes")
+    empty = retention_matrix(EventLog.from_frame(tiny_log()), "month", cohort="recurring", events=["never"])
+    assert empty.sizes.tolist() == [0]
 
 
 def test_activation_funnel_adoption_usage_by_hand() -> None:

@@ -365,33 +365,32 @@ def retention_matrix(
     n = table.n_periods
     first = np.ones(len(user), dtype=np.bool_)
     first[1:] = user[1:] != user[:-1]
+    last = np.ones(len(user), dtype=np.bool_)
+    last[:-1] = first[1:]
     user_start = np.maximum.accumulate(np.where(first, np.arange(len(user)), 0))
     counts = np.zeros((n, n), dtype=np.int64)
-    if cohort == "first_time":
+    if not len(user):
+        pass  # no qualifying activity: every cohort is empty
+    elif cohort == "first_time":
         cohort_of = period[user_start]
         if mode == "on":
             flat = np.bincount(cohort_of * n + (period - cohort_of), minlength=n * n)
             counts = flat.reshape(n, n)
         else:
-            last = np.ones(len(user), dtype=np.bool_)
-            last[:-1] = first[1:]
             c, k_last = cohort_of[last], period[last] - cohort_of[last]
             counts = _on_or_after(c, k_last, n)
+    elif mode == "on_or_after":
+        user_end = np.minimum.accumulate(np.where(last, np.arange(len(user)), len(user))[::-1])[::-1]
+        counts = _on_or_after(period, period[user_end] - period, n)
     else:
-        last = np.ones(len(user), dtype=np.bool_)
-        last[:-1] = first[1:]
-        if mode == "on_or_after":
-            user_end = np.minimum.accumulate(np.where(last, np.arange(len(user)), len(user))[::-1])[::-1]
-            counts = _on_or_after(period, period[user_end] - period, n)
-        else:
-            # pair (u, p) counts at k for every later pair (u, q): k = q − p.
-            # Per user the pairs are contiguous; loop over the offset k, not rows.
-            keys = user * n + period
-            for k in range(n):
-                target = keys + k
-                pos = np.minimum(np.searchsorted(keys, target), len(keys) - 1)
-                hit = (keys[pos] == target) & (period + k < n)
-                counts[:, k] = np.bincount(period[hit], minlength=n)
+        # pair (u, p) counts at k for every later pair (u, q): k = q − p.
+        # Per user the pairs are contiguous; loop over the offset k, not rows.
+        keys = user * n + period
+        for k in range(n):
+            target = keys + k
+            pos = np.minimum(np.searchsorted(keys, target), len(keys) - 1)
+            hit = (keys[pos] == target) & (period + k < n)
+            counts[:, k] = np.bincount(period[hit], minlength=n)
     sizes = series(counts[:, 0], table.starts, "cohort_size")
     count_frame = pd.DataFrame(counts.astype(np.float64), index=sizes.index, columns=range(n))
     # cells beyond the end of the log are unknown, not zero
