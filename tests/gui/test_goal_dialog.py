@@ -84,7 +84,13 @@ def test_baseline_hint_and_relative_target(qtbot, workspace):
     assert fields["relative_change"] == 25.0
     assert fields["relative_mode"] == "percent"
     # 35 × 1.25 = 43.75 is measurable (a numeric target resolves from the baseline)
-    assert verdicts(dialog)["M"] in {"pass", "warn"}
+    assert verdicts(dialog)["M"] == "pass"
+    assert dialog.resolved_label.text() == "= 43.75 (from the baseline 35)"
+    # 5 points on 35 → 40
+    dialog.target_mode.setCurrentIndex(dialog.target_mode.findData("absolute"))
+    dialog.target_edit.setText("5")
+    dialog.run_check()
+    assert dialog.resolved_label.text() == "= 40 (from the baseline 35)"
 
 
 def test_band_kind_shows_band_fields_and_validates(qtbot, workspace):

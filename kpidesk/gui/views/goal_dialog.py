@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from kpidesk.domain.enums import GoalKind
 from kpidesk.domain.goals import Goal, KpiInfo, SmartFinding, Verdict, check_smart, validate_goal
-from kpidesk.domain.goals.model import RELATIVE_ABSOLUTE, RELATIVE_PERCENT, default_baseline
+from kpidesk.domain.goals.model import RELATIVE_ABSOLUTE, RELATIVE_PERCENT, default_baseline, resolve_target
 from kpidesk.domain.periods import period_label
 from kpidesk.errors import KpideskError
 from kpidesk.gui.errors import error_dialog
@@ -53,7 +53,7 @@ VERDICT_COLOURS = {
     Verdict.FAIL: "#c62828",
 }
 
-TARGET_ABSOLUTE = "absolute"
+TARGET_ABSOLUTE = "target"  # distinct from RELATIVE_ABSOLUTE ("absolute" change in units)
 
 
 def parse_number(text: str, what: str) -> float | None:
@@ -219,6 +219,9 @@ class GoalDialog(QDialog):
         self.target_edit.setPlaceholderText(self.tr("e.g. 50"))
         target_row.addWidget(self.target_mode)
         target_row.addWidget(self.target_edit, 1)
+        self.resolved_label = QLabel("")  # "= 43.75 (from the baseline 35)" for relative targets
+        self.resolved_label.setObjectName("resolvedTarget")
+        target_row.addWidget(self.resolved_label)
         self.target_label = QLabel(self.tr("&Target:"))
         self.target_label.setBuddy(self.target_mode)
         form.addRow(self.target_label, target_row)
@@ -462,6 +465,7 @@ class GoalDialog(QDialog):
             self._set_problem(exc.message)
             self.checked.emit(self.findings)
             return self.findings
+        self._show_resolved_target(goal, series, kpi)
         created = self._editing.get("created") or self._today
         self.findings = check_smart(goal, info, series, created=created)
         self.smart_panel.show_findings(self.findings)
@@ -473,6 +477,22 @@ class GoalDialog(QDialog):
             self._set_problem("")
         self.checked.emit(self.findings)
         return self.findings
+
+    def _show_resolved_target(self, goal: Goal, series: list[tuple[dt.date, float]], kpi: Any) -> None:
+        """For a relative target, the absolute value it comes to (resolve_target on the baseline)."""
+        text = ""
+        if goal.target_value is None and goal.relative_change is not None:
+            with_baseline = goal.with_baseline(series, kpi.frequency)
+            try:
+                target = resolve_target(with_baseline)
+            except KpideskError:
+                target = None
+            if target is not None and with_baseline.baseline_value is not None:
+                text = self.tr("= {0:,.4g} (from the baseline {1:,.4g})").format(target, with_baseline.baseline_value)
+            else:
+                text = self.tr("needs a baseline")
+        self.resolved_label.setText(text)
+        self.resolved_label.setVisible(bool(text))
 
     def _show_baseline_hint(self, series: list[tuple[dt.date, float]], kpi: Any) -> None:
         start = _pydate(self.start_date.date())
