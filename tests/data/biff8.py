@@ -95,12 +95,28 @@ def _sheet(rows: Sequence[Sequence[Cell]], strings: list[str]) -> bytes:
     return out + _record(0x000A)
 
 
-def compound_file(stream: bytes, name: str = "Workbook") -> bytes:
-    """Wrap one stream in a CFB v3 container (FAT in sector 0, stream, then the directory)."""
-    stream = stream.ljust(max(len(stream), 4096), b"\x00")  # ≥ 4096 bytes: a regular, not a mini, stream
-    stream_sectors = -(-len(stream) // _SECTOR)
-    directory_sector = 1 + stream_sectors
-    fat = [_FATSECT] + [i + 2 for i in range(stream_sectors - 1)] + [_END, _END]
+def compound_file(stream: bytes, name: str = "Workbook", extra: dict[str, bytes] | None = None) -> bytes:
+    """Wrap streams in a CFB v3 container: FAT in sector 0, the streams, then the directory.
+
+    ``stream`` is stored as ``name``; ``extra`` adds more streams (e.g. the
+    EncryptionInfo/EncryptedPackage pair of a password-protected .xlsx). Every
+    stream is padded to ≥ 4096 bytes so that none lives in the mini stream.
+    """
+    streams = [(name, stream), *(extra or {}).items()]
+    padded = [(n, s.ljust(max(len(s), 4096), b"\x00")) for n, s in streams]
+    fat = [_FATSECT]
+    starts = []
+    body = b""
+    for _, data in padded:
+        sectors = -(-len(data) // _SECTOR)
+        first = len(fat)
+        starts.append(first)
+        fat += [first + i + 1 for i in range(sectors - 1)] + [_END]
+        body += data.ljust(sectors * _SECTOR, b"\x00")
+    directory_sector = len(fat)
+    entries = 1 + len(padded)
+    directory_sectors = -(-entries // 4)
+    fat += [directory_sector + i + 1 for i in range(directory_sectors - 1)] + [_END]
     assert len(fat) <= _SECTOR // 4
     fat += [_FREE] * (_SECTOR // 4 - len(fat))
     header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
@@ -109,18 +125,19 @@ def compound_file(stream: bytes, name: str = "Workbook") -> bytes:
     header += struct.pack("<I", 0) + struct.pack("<I", _FREE) * 108
     assert len(header) == _SECTOR
 
-    def entry(entry_name: str, kind: int, child: int, start: int, size: int) -> bytes:
+    def entry(entry_name: str, kind: int, right: int, child: int, start: int, size: int) -> bytes:
         encoded = (entry_name + "\x00").encode("utf-16-le") if entry_name else b""
         data = encoded.ljust(64, b"\x00") + struct.pack("<HBB", len(encoded), kind, 1 if kind else 0)
-        data += struct.pack("<III", _NOSTREAM, _NOSTREAM, child) + bytes(16) + bytes(4) + bytes(16)
+        data += struct.pack("<III", _NOSTREAM, right, child) + bytes(16) + bytes(4) + bytes(16)
         return data + struct.pack("<IQ", start, size)
 
-    directory = entry("Root Entry", 5, 1, _END, 0) + entry(name, 2, _NOSTREAM, 1, len(stream))
-    directory += entry("", 0, _NOSTREAM, 0, 0) * 2
-    body = (
-        struct.pack(f"<{_SECTOR // 4}I", *fat) + stream.ljust(stream_sectors * _SECTOR, b"\x00") + directory
-    )
-    return header + body
+    directory = entry("Root Entry", 5, _NOSTREAM, 1, _END, 0)
+    for index, ((entry_name, data), start) in enumerate(zip(padded, starts, strict=True), start=1):
+        # Siblings chained to the right (a degenerate but valid tree): entry i → i + 1.
+        right = index + 1 if index < len(padded) else _NOSTREAM
+        directory += entry(entry_name, 2, right, _NOSTREAM, start, len(data))
+    directory += entry("", 0, _NOSTREAM, _NOSTREAM, 0, 0) * (directory_sectors * 4 - entries)
+    return header + struct.pack(f"<{_SECTOR // 4}I", *fat) + body + directory
 
 
 def write_xls(

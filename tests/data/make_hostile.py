@@ -174,13 +174,18 @@ def make_small(folder: Path) -> None:
     (folder / "csv_named.xlsx").write_bytes(b"Month,Revenue\n2024-01,100\n")
     (folder / "html_named.xls").write_bytes(b"<html><body><table><tr><td>1</td></tr></table></body></html>")
 
-    # An "agile"-encrypted workbook is an OLE compound file holding EncryptionInfo and EncryptedPackage.
-    ole = bytearray(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    for name in ("EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"):
-        entry = name.encode("utf-16-le").ljust(64, b"\x00") + struct.pack("<H", 2 * len(name) + 2)
-        ole += entry.ljust(128, b"\x00")
-    ole += bytes(rng.randrange(256) for _ in range(2048))
-    (folder / "password_protected.xlsx").write_bytes(bytes(ole))
+    # A password-protected .xlsx is not a zip: Excel stores it as an OLE compound file holding an
+    # EncryptionInfo stream (version 4.4 = "agile" encryption, then its XML descriptor) and the
+    # EncryptedPackage (8-byte plain size, then the AES-encrypted zip). biff8.compound_file builds
+    # a valid container; calamine itself calls it password-protected.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from biff8 import compound_file
+
+    info = struct.pack("<HHI", 4, 4, 0x40) + b'<?xml version="1.0"?><encryption/>'
+    package = struct.pack("<Q", 6000) + bytes(rng.randrange(256) for _ in range(6000))
+    (folder / "password_protected.xlsx").write_bytes(
+        compound_file(info, name="EncryptionInfo", extra={"EncryptedPackage": package})
+    )
 
     _xlsx(folder / "zip_encrypted_entries.xlsx")
     patched = bytearray((folder / "zip_encrypted_entries.xlsx").read_bytes())
