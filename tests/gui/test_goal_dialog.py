@@ -189,3 +189,16 @@ def test_keyboard_alone_fills_and_saves_a_goal(qtbot, workspace):
     assert saved[0]["target_value"] == 37.0
     assert saved[0]["statement"] == "Increase onboarding completion to 37"
     assert dialog.result() == dialog.DialogCode.Accepted
+
+
+def test_edit_loads_a_relative_goal_in_units(qtbot, workspace):
+    kpi = workspace.kpis.list()[0]
+    goal = {"kpi_id": kpi.id, "statement": "Raise onboarding completion by 5 points", "kind": "increase_to",
+            "target_value": None, "relative_change": 5.0, "relative_mode": "absolute",
+            "start_date": dt.date(2024, 7, 1), "due_date": dt.date(2024, 12, 31)}
+    dialog = GoalDialog(workspace, None, goal=goal, today=TODAY)
+    qtbot.addWidget(dialog)
+    fields = dialog.fields()
+    assert (fields["target_value"], fields["relative_change"], fields["relative_mode"]) == (None, 5.0, "absolute")
+    assert dialog.target_mode.currentText() == "Change in units"
+    assert dialog.resolved_label.text() == "= 40 (from the baseline 35)"  # June's 35 + 5
