@@ -153,6 +153,26 @@ class MetricsService:
 
     # ------------------------------------------------------------ analysis
 
+    def _so_far_periods(self, kpi_id: int, frequency: Frequency) -> pd.DatetimeIndex:
+        """Starts (at ``frequency``) of the periods holding a value noted "so far: …"."""
+        import pandas as pd
+
+        from kpidesk.domain.analytics import period_keys
+        from kpidesk.storage.measurements import param_style
+
+        with self._db.raw() as dbapi:
+            p = param_style(dbapi)
+            cursor = dbapi.cursor()
+            cursor.execute(
+                f"SELECT period_start FROM measurement WHERE kpi_id = {p} AND note LIKE {p}",
+                (kpi_id, "so far:%"),
+            )
+            days = [str(row[0]) for row in cursor.fetchall()]
+            cursor.close()
+        if not days:
+            return pd.DatetimeIndex([])
+        return period_keys(pd.DatetimeIndex(pd.to_datetime(days)), frequency)
+
     def analyse(
         self,
         kpi_id: int,
@@ -166,6 +186,8 @@ class MetricsService:
         The period containing ``as_of`` (default today) is marked partial: it is
         excluded from the trend, the anomaly scan and the forecast fit.
         """
+        import pandas as pd
+
         from kpidesk.domain.analytics import (
             change_vs_last_year,
             change_vs_previous,
@@ -181,6 +203,10 @@ class MetricsService:
         values = self.series(kpi_id, target, notes=notes)
         today = as_of or dt.date.today()
         partial = partial_mask(values.index, target, today)
+        # a data source whose export ended inside a period marked it "so far"
+        incomplete = self._so_far_periods(kpi_id, target)
+        if len(incomplete):
+            partial = partial | pd.Series(values.index.isin(incomplete), index=values.index)
         complete = values[~partial.to_numpy()]
         band = (
             (kpi.band_low, kpi.band_high) if kpi.band_low is not None and kpi.band_high is not None else None

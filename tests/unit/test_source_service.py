@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -80,6 +81,14 @@ def test_add_maps_columns_runs_the_recipe_and_keeps_provenance(workspace, servic
         )
         notes = [(str(day), note) for day, note in cursor.fetchall()]
     assert notes == [("2024-03-01", ""), ("2024-04-01", f"so far: data through {last_day}")]
+    # analysis months later still treats April as partial: the export ended inside it
+    from kpidesk.services.metrics_service import MetricsService
+
+    analysis = MetricsService(workspace.db, workspace.catalog).analyse(
+        kpi_id(workspace, "signups"), as_of=dt.date(2025, 1, 1)
+    )
+    assert analysis.partial.tolist() == [False, True]
+    assert analysis.vs_previous["verdict"].iloc[-1] == "partial"
 
 
 def test_refresh_skips_unchanged_files_and_replaces_old_values(workspace, service, tmp_path: Path) -> None:
