@@ -275,6 +275,8 @@ class MainWindow(QMainWindow):
         self._rebuild_recent()
 
     def save_settings(self) -> None:
+        if getattr(self, "_nav_hidden_for_welcome", False) and self.nav_dock.isHidden():
+            self.nav_dock.show()  # hidden only while the welcome page shows: not the user's choice
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("view/last_page", self.current_page())
@@ -432,6 +434,8 @@ class MainWindow(QMainWindow):
     def _show_start_page(self) -> None:
         if not self.ws.products.list():
             self.stack.setCurrentWidget(self.welcome)
+            self.nav_dock.hide()  # an empty tree says nothing; it comes back with the first product
+            self._nav_hidden_for_welcome = True
             for action in self.page_actions.values():
                 action.setChecked(False)
             return
@@ -444,6 +448,8 @@ class MainWindow(QMainWindow):
         if name == "kpi":
             self.ensure_kpi_page()
         widget = self.pages[name]
+        if self.stack.currentWidget() is self.welcome:
+            self.nav_dock.show()
         self.stack.setCurrentWidget(widget)
         self.page_actions[name].setChecked(True)
         self.statusBar().showMessage(self.tr(PAGE_TITLES[name]), 1500)
@@ -468,6 +474,8 @@ class MainWindow(QMainWindow):
 
     def _overview_loaded(self, data: Any) -> None:
         self.navigator.set_data(data)
+        if data.products and self.stack.currentWidget() is self.welcome:
+            self.nav_dock.show()
         if self.kpi_page is None:
             # build the chart page while the user reads the dashboard, not on their first click
             QTimer.singleShot(50, self, lambda: self.ws is not None and self.ensure_kpi_page())

@@ -32,6 +32,14 @@ def _pen(color: QColor, width: float = 1.5, style: Qt.PenStyle = Qt.PenStyle.Sol
     return pen
 
 
+class ValueAxis(pg.AxisItem):
+    """Left/right axis with thousands separators (170,000 rather than 170000)."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        digits = 0 if spacing * scale >= 1 else min(6, max(1, -int(np.floor(np.log10(spacing * scale)))))
+        return [f"{v * scale:,.{digits}f}" for v in values]
+
+
 class TrendChart(QWidget):
     """A PlotWidget with every overlay of the KPI detail page."""
 
@@ -43,7 +51,9 @@ class TrendChart(QWidget):
         self.setObjectName("trendChart")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
+                                                "left": ValueAxis(orientation="left"),
+                                                "right": ValueAxis(orientation="right")})
         self.plot.setMinimumHeight(220)
         self.plot.setToolTip(
             self.tr("Drag to pan, wheel to zoom, right-click for more (annotate, reset, export).")
@@ -51,9 +61,10 @@ class TrendChart(QWidget):
         layout.addWidget(self.plot)
         self.item = self.plot.getPlotItem()
         self.item.setMenuEnabled(False)
+        self.item.hideAxis("right")  # shown only when a second KPI is compared
         self.item.hideButtons()
         # horizontal grid only: vertical grid lines redraw on every pan step and cost ~20 ms a frame
-        self.item.showGrid(x=False, y=True, alpha=0.25)
+        self.item.showGrid(x=False, y=True, alpha=0.18)
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
         self.view = self.item.getViewBox()
@@ -220,7 +231,7 @@ class TrendChart(QWidget):
                 pen=_pen(c.warn, 1.2, Qt.PenStyle.DashLine),
                 label=text if len(text) <= 28 else text[:27] + "…",
                 labelOpts={
-                    "position": 0.92,
+                    "position": 0.78,
                     "color": c.text,
                     "fill": pg.mkBrush(c.card),
                     "movable": False,

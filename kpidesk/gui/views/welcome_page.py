@@ -29,8 +29,8 @@ class WelcomePage(QWidget):
         title = QLabel(self.tr("Welcome to kpidesk"))
         title.setObjectName("pageTitle")
         column.addWidget(title)
-        text = QLabel(self.tr("Your KPIs, goals and reviews live in one local file. "
-                              "This workspace is empty — pick a way in:"))
+        text = QLabel(self.tr("Your KPIs, goals and reviews live in one local file.\n"
+                              "This workspace is empty. Pick a way in:"))
         text.setWordWrap(True)
         column.addWidget(text)
         column.addSpacing(12)
