@@ -65,7 +65,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kpi", help="KPI key, name or Product/key")
     p.add_argument("--product")
     p.add_argument(
-        "--period", choices=[f.value for f in Frequency], help="roll up to (default: the KPI's own)"
+        "--period",
+        choices=[*(f.value for f in Frequency), "fiscal_year"],
+        help="roll up to (default: the KPI's own)",
+    )
+    p.add_argument(
+        "--fiscal-year-start",
+        type=int,
+        default=1,
+        metavar="MONTH",
+        help="first month of the fiscal year (1-12) for --period fiscal_year",
     )
     p.add_argument("--forecast", type=int, default=0, metavar="N", help="forecast N periods ahead")
     p.add_argument("--as-of", help="today's date for partial periods (YYYY-MM-DD; default today)")
@@ -194,7 +203,7 @@ def _number(value: float, digits: int = 2) -> str:
 
 def cmd_trend(args: argparse.Namespace) -> int:
     from kpidesk.domain.analytics import so_far_label
-    from kpidesk.domain.periods import parse_date, period_label
+    from kpidesk.domain.periods import parse_date
     from kpidesk.services.metrics_service import MetricsService
 
     try:
@@ -204,10 +213,17 @@ def cmd_trend(args: argparse.Namespace) -> int:
     with open_workspace(args, read_only=True) as ws:
         kpi = ws.kpis.resolve(args.kpi, args.product)
         result = MetricsService(ws.db, ws.catalog).analyse(
-            kpi.id, args.period, as_of=as_of, horizon=args.forecast
+            kpi.id, args.period, as_of=as_of, horizon=args.forecast, fiscal_year_start=args.fiscal_year_start
         )
-    frequency = result.frequency
+    fiscal = result.frequency == "fiscal_year"
+    frequency = "year" if fiscal else result.frequency
     today = as_of or dt.date.today()
+
+    def label(stamp: Any) -> str:
+        text = so_far_label(stamp, frequency, today)
+        # a fiscal year is named by its first month, e.g. "FY from Apr 2024"
+        return f"FY from {stamp:%b %Y}" + text[4:] if fiscal else text
+
     print(f"{kpi.name} by {frequency} ({kpi.aggregation}, {kpi.direction} is better)")
     rows = []
     for stamp, value in result.series.items():
@@ -215,7 +231,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
         year = result.vs_last_year.loc[stamp]
         rows.append(
             (
-                so_far_label(stamp, frequency, today),
+                label(stamp),
                 _number(value),
                 _number(prev["abs_change"]),
                 _number(prev["pct_change"], 1),
@@ -238,7 +254,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
         print("Anomalies:")
         for row in result.anomalies.itertuples():
             print(
-                f"  {period_label(row.period_start.date(), frequency)}: {_number(row.value)} vs expected "
+                f"  {label(row.period_start)}: {_number(row.value)} vs expected "
                 f"{_number(row.expected)} (score {row.score:+.1f}, {row.method})"
             )
     if result.forecast is not None:
@@ -246,7 +262,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
         print(f"Forecast ({f.method}, {f.interval:.0%} interval):")
         for stamp, row in f.table.iterrows():
             print(
-                f"  {period_label(stamp.date(), frequency)}: {_number(row['mean'])} "
+                f"  {label(stamp)}: {_number(row['mean'])} "
                 f"[{_number(row['lower'])} – {_number(row['upper'])}]"
             )
     for note in result.notes:

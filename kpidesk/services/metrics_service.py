@@ -66,6 +66,7 @@ class MetricsService:
     ) -> pd.Series:
         """A KPI's values rolled up to ``frequency`` (default: the KPI's own) by its aggregation.
 
+        ``frequency`` may also be ``"fiscal_year"`` (starting in ``fiscal_year_start``).
         Ratio KPIs are recomputed from stored numerator / denominator (×100 for
         percent units); where those parts are missing the values are averaged
         and a note says so. Formula KPIs are evaluated from their inputs.
@@ -180,15 +181,19 @@ class MetricsService:
         *,
         as_of: dt.date | None = None,
         horizon: int = 0,
+        fiscal_year_start: int = 1,
     ) -> KpiAnalysis:
         """Roll-up, partial periods, changes, trend, anomalies and (optionally) a forecast.
 
         The period containing ``as_of`` (default today) is marked partial: it is
         excluded from the trend, the anomaly scan and the forecast fit.
+        ``frequency="fiscal_year"`` rolls up to fiscal years starting in month
+        ``fiscal_year_start``.
         """
         import pandas as pd
 
         from kpidesk.domain.analytics import (
+            FISCAL_YEAR,
             change_vs_last_year,
             change_vs_previous,
             detect_anomalies,
@@ -198,9 +203,15 @@ class MetricsService:
         )
 
         kpi = self._kpis.get(kpi_id)
-        target = Frequency(frequency or kpi.frequency)
         notes: list[str] = []
-        values = self.series(kpi_id, target, notes=notes)
+        if frequency == FISCAL_YEAR:
+            # a fiscal year is a 12-month period with another first month: every
+            # later step (partial, last year, trend, forecast) treats it as a year
+            values = self.series(kpi_id, FISCAL_YEAR, notes=notes, fiscal_year_start=fiscal_year_start)
+            target = Frequency.YEAR
+        else:
+            target = Frequency(frequency or kpi.frequency)
+            values = self.series(kpi_id, target, notes=notes)
         today = as_of or dt.date.today()
         partial = partial_mask(values.index, target, today)
         # a data source whose export ended inside a period marked it "so far"
@@ -219,7 +230,7 @@ class MetricsService:
                 notes.append(exc.message)
         return KpiAnalysis(
             kpi_id=kpi_id,
-            frequency=target.value,
+            frequency=str(frequency) if frequency == FISCAL_YEAR else target.value,
             series=values,
             partial=partial,
             vs_previous=change_vs_previous(values, kpi.direction, band=band, partial=partial),

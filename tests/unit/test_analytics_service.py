@@ -120,3 +120,27 @@ def test_analyse_marks_the_current_month_partial(workspace) -> None:
     assert result.anomalies.empty
     assert result.forecast is not None
     assert result.forecast.table["mean"].iloc[0] == pytest.approx(270, abs=2)
+
+
+def test_analyse_by_fiscal_year(workspace) -> None:
+    """Revenue 10 a month from Jan 2024 to Jun 2025, fiscal year starting in April:
+    FY from Apr 2023 holds Jan–Mar 2024 = 30; FY from Apr 2024 = 12 × 10 = 120;
+    FY from Apr 2025 holds Apr–Jun 2025 = 30 and is partial on 10 June 2025.
+    """
+    workspace.products.create("Shop")
+    kpi, _ = workspace.kpis.add_custom("Shop", "Revenue", key="revenue", unit="currency", frequency="month")
+    months = pd.date_range("2024-01-01", periods=18, freq="MS")
+    workspace.measurements.record_many(
+        pd.DataFrame({"kpi_id": kpi.id, "period_start": months, "value": 10.0})
+    )
+    service = MetricsService(workspace.db, workspace.catalog)
+    result = service.analyse(kpi.id, "fiscal_year", as_of=dt.date(2025, 6, 10), fiscal_year_start=4)
+    assert result.frequency == "fiscal_year"
+    assert result.series.to_dict() == {
+        pd.Timestamp("2023-04-01"): 30.0,
+        pd.Timestamp("2024-04-01"): 120.0,
+        pd.Timestamp("2025-04-01"): 30.0,
+    }
+    assert result.partial.tolist() == [False, False, True]
+    assert result.vs_previous["pct_change"].iloc[1] == 300
+    assert result.vs_previous["verdict"].iloc[2] == "partial"

@@ -218,6 +218,21 @@ def test_cli_source_add_and_refresh_quiet_on_success(tmp_path: Path) -> None:
     assert trend.returncode == 0, trend.stderr
     assert "2024-W12 so far (3 of 7 days)" in trend.stdout
     assert "\nTrend: " in trend.stdout
+    fiscal = run_cli(
+        "trend",
+        "signups",
+        "--product",
+        "App",
+        "--period",
+        "fiscal_year",
+        "--fiscal-year-start",
+        "3",
+        "--as-of",
+        "2024-03-20",
+        db=db,
+    )
+    assert fiscal.returncode == 0, fiscal.stderr
+    assert "FY from Mar 2024 so far (20 of 365 days)" in fiscal.stdout
     bad = run_cli("formula", "set", "signups", "dau / mau + foo(1)", "--product", "App", db=db)
     assert bad.returncode == 1
     assert bad.stderr.strip().endswith(
