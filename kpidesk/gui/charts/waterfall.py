@@ -25,7 +25,9 @@ class WaterfallChart(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget()
+        from kpidesk.gui.charts.trend_chart import ValueAxis
+
+        self.plot = pg.PlotWidget(axisItems={"left": ValueAxis(orientation="left")})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=False, y=False)
