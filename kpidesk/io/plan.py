@@ -232,7 +232,7 @@ class ImportPlan:
             f"{self.unchanged:,} unchanged",
             f"{len(self.rejected):,} rejected",
         ]
-        text = f"{self.file_name}: " + ", ".join(parts) + "."
+        text = f"{self.file_name or 'The import'}: " + ", ".join(parts) + "."
         if self.skipped:
             text += f" {len(self.skipped):,} cell(s) of totals/average rows skipped."
         if self.ignored_cells:

@@ -58,7 +58,7 @@ from kpidesk.storage.models import Kpi, Product, utcnow
 if TYPE_CHECKING:
     import pandas as pd
 
-WRITE_CHUNK = 20_000  # rows per executemany call between progress reports / cancel checks
+WRITE_CHUNK = 50_000  # rows per upsert call between progress reports / cancel checks
 
 
 @dataclass(frozen=True)
