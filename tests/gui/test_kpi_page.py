@@ -188,3 +188,27 @@ def test_one_million_points_build_and_repaint(qtbot, app_theme):
     assert image.width() > 0
     shown = chart.series.curve.xData  # what is drawn after clipping and downsampling
     assert 0 < len(shown) < 20_000  # far fewer than a million points reach the painter
+
+
+def test_clicking_a_driver_filters_the_chart_to_its_segment(page, qtbot, workspace):
+    import pandas as pd
+
+    # Dec 2025 total 2100 = paid 1500 + organic 600; Nov 2025 total 2000 = paid 1300 + organic 700
+    frame = pd.DataFrame({"kpi_id": workspace.ids["revenue"],
+                          "period_start": ["2025-11-01", "2025-11-01", "2025-12-01", "2025-12-01"],
+                          "segment": ["channel:paid", "channel:organic"] * 2,
+                          "value": [1300.0, 700.0, 1500.0, 600.0]})
+    workspace.measurements.record_many(frame)
+    page.show_kpi(workspace.ids["revenue"])
+    qtbot.waitUntil(lambda: page.explanation is not None and len(page.explanation.drivers) >= 2, timeout=20000)
+    drivers = list(page.explanation.drivers)
+    # paid +200, organic −100: the total's +100
+    assert sum(d.contribution for d in drivers) == pytest.approx(100)
+    paid = next(i for i, d in enumerate(drivers) if d.segment == "channel:paid")
+    page.waterfall.bar_clicked.emit(paid)
+    qtbot.waitUntil(lambda: page.chart_data.segment == "channel:paid", timeout=10000)
+    assert list(page.chart_data.y) == [1300, 1500]
+    assert page.segment_chip.isVisible() or not page.isVisible()
+    page.segment_chip.click()
+    qtbot.waitUntil(lambda: page.chart_data.segment == "", timeout=10000)
+    assert len(page.chart_data.y) == 12

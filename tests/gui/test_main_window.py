@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QTextBrowser
 
 from kpidesk.gui.main_window import PAGES, MainWindow
 
@@ -76,3 +77,31 @@ def test_an_error_becomes_a_dialog_with_a_sentence_and_details(window, qtbot):
     assert "internal problem" in box.text() and "ZeroDivisionError" in box.text()
     assert "Traceback" in box.detailedText()
     box.close()
+
+
+def test_about_and_catalog_dialogs(window, qtbot):
+    from kpidesk.gui.views.dialogs import AboutDialog, CatalogDialog
+
+    window.show_about()
+    about = window.findChild(AboutDialog)
+    assert about.isVisible()
+    versions = about.findChild(QTextBrowser, "versions").toPlainText()
+    assert "PySide6" in versions and "Qt" in versions and "kpidesk" in versions
+    about.close()
+    window.show_catalog()
+    catalog = window.findChild(CatalogDialog)
+    assert catalog.list.count() == len(window.ws.catalog)
+    catalog.filter.setText("promoter")
+    shown = [catalog.list.item(i).text() for i in range(catalog.list.count()) if not catalog.list.item(i).isHidden()]
+    assert any("Net Promoter Score" in s for s in shown)
+    catalog.close()
+
+
+def test_navigator_filter_and_keyboard_shortcut(window, qtbot):
+    window.act_find.trigger()
+    assert window.navigator.filter.hasFocus() or not window.isActiveWindow()
+    window.navigator.filter.setText("churn")
+    proxy = window.navigator.proxy
+    assert proxy.rowCount() == 1  # only Mobile app keeps a match
+    window.navigator.filter.clear()
+    assert proxy.rowCount() == 2
