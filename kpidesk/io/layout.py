@@ -360,13 +360,14 @@ def _profile_columns(
                 continue
             prof = profiles[c]
             prof.non_empty += 1
-            if (
-                isinstance(value, str)
-                and value.strip().isascii()
-                and value.strip().isdigit()
-                and len(value.strip()) <= 6
-            ):
-                value = float(value)  # CSV whole numbers: years and Excel serial days count as periods
+            digits = value.strip() if isinstance(value, str) else ""
+            # Only ASCII digit strings count as whole numbers ('²'.isdigit() is true but float('²') fails).
+            if digits.isascii() and digits.isdigit():
+                if len(digits) in {6, 8} and isinstance(parse_period(digits), ParsedPeriod):
+                    prof.periods += 1  # 202403, 20240315
+                    continue
+                if len(digits) <= 6:
+                    value = float(digits)  # CSV whole numbers: years and Excel serial days count as periods
             if _is_date_like(value):
                 prof.dates += 1
                 prof.periods += 1

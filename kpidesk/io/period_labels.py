@@ -11,10 +11,12 @@ day/month/year      15/03/2024, 15.03.2024       day (``dayfirst``)
 month name dates    15 Mar 2024, Mar 15, 2024    day
 month               2024-03, 03/2024, Mar 2024,  month
                     March 2024, Mar-24, 2024 Mar
-quarter             2024-Q3, Q3 2024, Q3-24      quarter
+quarter             2024-Q3, Q3 2024, Q3-24,     quarter
+                    3Q24
 ISO week            2024-W05, W05 2024,          week (Monday of ISO week)
                     Week 5 2024
-year                FY2024, FY 24, 2024          year
+year                FY2024, FY 24, CY2024, 2024  year
+compact dates       20240315, 202403             day, month
 half year           H1 2024, 2024-H2             ``half`` (not a kpidesk
                                                  frequency; caller decides)
 bare month          Jan, January, Mär, janv.     month, needs ``year_hint``
@@ -71,11 +73,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^(\d{{4}})[-\s/]*({_MONTH_ALT})\.?$"), "y_mon"),
     (re.compile(r"^(?:fy\s*)?(\d{4})[-\s/]*q([1-4])$"), "y_q"),
     (re.compile(rf"^q([1-4])(?:[-\s/]*(?:fy)?\s*){_YEAR}$"), "q_y"),
+    (re.compile(rf"^([1-4])q[-\s/]*{_YEAR}$"), "q_y"),  # finance style: 1Q24, 3Q 2024
     (re.compile(r"^(\d{4})[-\s]*w(?:k|eek)?\s*(\d{1,2})$"), "y_w"),
     (re.compile(rf"^w(?:k|eek)?\s*(\d{{1,2}})[-\s/,]+{_YEAR}$"), "w_y"),
     (re.compile(r"^(\d{4})[-\s]*h([12])$"), "y_h"),
     (re.compile(rf"^h([12])[-\s/]*{_YEAR}$"), "h_y"),
-    (re.compile(rf"^fy\s*{_YEAR}$"), "fy"),
+    (re.compile(rf"^(?:fy|cy)\s*{_YEAR}$"), "fy"),
+    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), "ymd_basic"),  # 20240315
+    (re.compile(r"^(\d{4})(\d{2})$"), "ym_basic"),  # 202403
     (re.compile(r"^(\d{4})$"), "year"),
     (re.compile(rf"^({_MONTH_ALT})\.?$"), "mon"),
     (re.compile(r"^q([1-4])$"), "q_only"),
@@ -157,7 +162,11 @@ def parse_period(
 def _build(
     kind: str, g: tuple[str, ...], year_hint: int | None, dayfirst: bool, allow_bare_year: bool
 ) -> ParsedPeriod | PeriodProblem | None:
-    if kind == "ymd":
+    if kind in {"ymd_basic", "ym_basic"} and not 1900 <= int(g[0]) <= 2100:
+        return None
+    if kind == "ym_basic":
+        return ParsedPeriod(dt.date(int(g[0]), int(g[1]), 1), "month") if 1 <= int(g[1]) <= 12 else None
+    if kind in {"ymd", "ymd_basic"}:
         day = _safe_date(int(g[0]), int(g[1]), int(g[2]))
         return ParsedPeriod(day, "day", exact_date=True) if day else None
     if kind == "dmy_or_mdy":

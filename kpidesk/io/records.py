@@ -347,7 +347,18 @@ def _period_of_text(text: str, layout: Layout) -> _Interpretation:
     stripped = text.strip()
     if TOTAL_RE.match(text):
         return None, False, "", "", True
-    if stripped.isdigit():
+    is_number = stripped.isascii() and stripped.isdigit()  # not '²', which isdigit() accepts
+    if is_number and len(stripped) in {6, 8}:
+        compact = parse_period(stripped)  # 202403 or 20240315
+        if isinstance(compact, ParsedPeriod):
+            return (
+                compact.start,
+                compact.exact_date,
+                "" if compact.exact_date else compact.frequency,
+                "",
+                False,
+            )
+    if is_number:
         # A whole number written as text (CSV): a year, or an Excel serial day.
         number = int(stripped)
         if number <= 120_000:

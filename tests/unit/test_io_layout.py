@@ -189,3 +189,33 @@ def test_values_in_a_date_cell_or_boolean_are_problems(tmp_path: Path) -> None:
         "the cell holds a date, not a number",
         "True is a yes/no value, not a number",
     ]
+
+
+def test_compact_period_texts_in_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "compact.csv"
+    path.write_text("Period,KPI,Value\n202401,Visits,5\n202402,Visits,6\n20240315,Orders,2\n")
+    grid = read_workbook(path).sheets[0]
+    layout = detect_layout(grid)
+    assert (layout.kind, layout.period_col) == ("long", 0)
+    frame = to_records(grid, layout)
+    assert [(str(p.date()), f) for p, f in zip(frame["period_start"], frame["frequency"], strict=True)] == [
+        ("2024-01-01", "month"),
+        ("2024-02-01", "month"),
+        ("2024-03-15", "day"),
+    ]
+
+
+def test_unicode_digits_in_a_period_column_are_problems_not_crashes(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    rows = [
+        "Period,KPI,Value",
+        "2024-01,Visits,5",
+        "2024-02,Visits,5",
+        "2024-03,Visits,5",
+        "²,Visits,6",
+        "٣,Visits,7",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    grid = read_workbook(path).sheets[0]
+    frame = to_records(grid, detect_layout(grid))
+    assert frame["problem"].tolist()[2:] == ["", "'²' is not a date or period", "'٣' is not a date or period"]

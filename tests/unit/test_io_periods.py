@@ -44,6 +44,10 @@ D = dt.date
         ("FY 24", D(2024, 1, 1), "year"),
         ("2024", D(2024, 1, 1), "year"),
         ("H1 2024", D(2024, 1, 1), "half"),
+        ("3Q24", D(2024, 7, 1), "quarter"),
+        ("1Q 2024", D(2024, 1, 1), "quarter"),
+        ("CY2024", D(2024, 1, 1), "year"),
+        ("202403", D(2024, 3, 1), "month"),
         ("2024-H2", D(2024, 7, 1), "half"),
     ],
 )
@@ -61,6 +65,7 @@ def test_period_labels(label: str, start: dt.date, frequency: str) -> None:
         ("15 Mar 2024", D(2024, 3, 15)),
         ("Mar 15, 2024", D(2024, 3, 15)),
         ("03/15/2024", D(2024, 3, 15)),  # 15 cannot be a month, so month first
+        ("20240315", D(2024, 3, 15)),
     ],
 )
 def test_date_texts_are_exact_days(text: str, day: dt.date) -> None:
@@ -81,7 +86,8 @@ def test_bare_month_needs_a_year() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["Total", "YTD", "Target", "Metric", "", "2024-13", "45292", "Q5 2024", "2024-W60"]
+    "text",
+    ["Total", "YTD", "Target", "Metric", "", "2024-13", "45292", "Q5 2024", "2024-W60", "202413", "12345678"],
 )
 def test_not_periods(text: str) -> None:
     assert parse_period(text) is None
