@@ -176,7 +176,9 @@ class Workbook:
 
     ``format`` is one of "xlsx", "xlsm", "xls", "ods", "csv" (csv covers
     .csv/.tsv/.txt); ``encoding`` and ``delimiter`` are set for text files;
-    ``sheet_names`` lists every sheet of the file, including ones not read.
+    ``sheet_names`` lists every sheet of the file, including ones not read;
+    ``hidden_sheets`` names the sheets hidden in Excel (a wizard may leave them
+    unticked by default).
     """
 
     path: str
@@ -186,6 +188,7 @@ class Workbook:
     warnings: list[str] = field(default_factory=list)
     encoding: str | None = None
     delimiter: str | None = None
+    hidden_sheets: list[str] = field(default_factory=list)
 
     def sheet(self, name: str) -> SheetGrid:
         """The sheet called ``name`` (exact, then case-insensitive); KpideskError if absent."""

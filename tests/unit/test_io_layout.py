@@ -219,3 +219,16 @@ def test_unicode_digits_in_a_period_column_are_problems_not_crashes(tmp_path: Pa
     grid = read_workbook(path).sheets[0]
     frame = to_records(grid, detect_layout(grid))
     assert frame["problem"].tolist()[2:] == ["", "'²' is not a date or period", "'٣' is not a date or period"]
+
+
+def test_hidden_sheets_are_listed(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Shown"
+    workbook.create_sheet("Lookup").sheet_state = "hidden"
+    workbook.create_sheet("Deep").sheet_state = "veryHidden"
+    path = tmp_path / "hidden.xlsx"
+    workbook.save(path)
+    book = read_workbook(path)
+    assert (book.sheet_names, book.hidden_sheets) == (["Shown", "Lookup", "Deep"], ["Lookup", "Deep"])
