@@ -10,6 +10,7 @@ and percent number formats (a cell showing 12 % holds 0.12).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -183,12 +184,12 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
         del rows
         sheets.append(grid)
     workbook = Workbook(path=path, format=request.format, sheets=sheets, sheet_names=names)
-    try:
+    with contextlib.suppress(
+        AttributeError, calamine.CalamineError
+    ):  # older calamine: no visibility metadata
         workbook.hidden_sheets = [
             meta.name for meta in book.sheets_metadata if meta.visible != calamine.SheetVisibleEnum.Visible
         ]
-    except (AttributeError, calamine.CalamineError):  # older calamine: no visibility metadata
-        pass
     if request.format in {"xlsx", "xlsm"} and uses_1904_dates(path):
         for grid in sheets:
             grid.date1904 = True
