@@ -216,9 +216,18 @@ class EventLog:
     ) -> tuple[np.ndarray, np.ndarray, PeriodTable]:
         """Distinct (user, period) pairs sorted by user then period."""
         table = self.periods(frequency)
-        pairs = self.pairs(events)
         n = table.n_periods
-        keys = _dedupe_keys(pairs.user * n + table.period_of_day[pairs.day], self.n_users * n)
+        cache_key = None if events is None else tuple(sorted(set(events)))
+        cached = self._pairs.get(cache_key)
+        if cached is not None:
+            user, period = cached.user, table.period_of_day[cached.day]
+        else:
+            # straight from the rows: the (user, period) bitmap is small (periods ≪ days),
+            # so this skips building the much larger (user, day) one
+            mask = self.event_mask(events)
+            user = self.user if mask is None else self.user[mask]
+            period = table.period_of_day[self.day if mask is None else self.day[mask]]
+        keys = _dedupe_keys(user * n + period, self.n_users * n)
         return keys // n, keys % n, table
 
 
