@@ -451,6 +451,19 @@ class ImportService:
 
     # -- writing --------------------------------------------------------------------
     def apply(self, plan: ImportPlan, *, progress: Progress | None = None) -> ImportResult:
+        """Write the plan in one transaction; see :meth:`_apply`."""
+        try:
+            return self._apply(plan, progress=progress)
+        except Exception as exc:
+            # A KPI or product with the same key/name was created since the preview (another
+            # window, a team member): the transaction rolled back; the user previews again.
+            if type(exc).__name__ in ("IntegrityError", "UniqueViolation"):
+                raise ValidationError(
+                    f"The workspace changed since the preview of {plan.file_name} (a KPI or product it would "
+                    "create now exists); nothing was written. Preview the import again.") from exc
+            raise
+
+    def _apply(self, plan: ImportPlan, *, progress: Progress | None = None) -> ImportResult:
         """Write the plan in one transaction (see the module docstring).
 
         Values are re-compared with the database inside the transaction, so a

@@ -190,3 +190,14 @@ def test_cancel_during_the_write_rolls_everything_back(workspace, service, tmp_p
         module.WRITE_CHUNK = old_chunk
     assert progress.reports == [pytest.approx(2 / 6)]
     assert snapshot(workspace) == before and count(workspace, "import_batch") == 0
+
+
+def test_a_kpi_created_between_preview_and_write_refuses_the_write_cleanly(workspace, service, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    plan = service.plan(tracker(tmp_path / "t.xlsx", {"Widgets shipped": [5, 6, 7]}), product="Acme",
+                        sandbox=False)
+    assert [k.key for k in plan.new_kpis] == ["widgets_shipped"]
+    workspace.kpis.add_custom("Acme", "Widgets shipped")  # e.g. in another window, after the preview
+    before = snapshot(workspace)
+    with pytest.raises(ValidationError, match="changed since the preview of t.xlsx"):
+        service.apply(plan)
+    assert snapshot(workspace) == before and count(workspace, "import_batch") == 0
