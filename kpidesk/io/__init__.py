@@ -45,7 +45,7 @@ The pipeline (each step usable on its own)::
 4. ``to_records(sheet, layout, path="") -> pandas.DataFrame`` (``records.py``),
    columns ``RECORD_COLUMNS``: sheet, row (1-based), column (letters),
    kpi_label, period_start (datetime64, period's first day), frequency, raw,
-   value (float; percent in points), is_percent, missing, segment, product,
+   value (float; percent in points), is_percent, currency, missing, segment, product,
    note, problem ("" or why the value is rejected), skip ("" or why the row is
    left out on purpose). Part B maps ``kpi_label`` to KPIs, rejects rows with a
    ``problem``, ignores ``missing`` and ``skip`` rows, and applies

@@ -17,6 +17,7 @@ raw           the cell as read (float, str, date, None)
 value         float; NaN when missing or unreadable. A percent keeps points:
               "12.5 %" → 12.5, and a 0.125 cell formatted as percent → 12.5
 is_percent    the cell said "%" (text) or had a percent number format
+currency      the currency symbol or ISO code written in the cell ("$", "EUR"), or ""
 missing       the cell is empty or "n/a", "—", ... (nothing to import)
 segment       segment text ("" = total); product, note likewise ("" = none)
 problem       "" or why the value cannot be imported (bad number, no period)
@@ -59,6 +60,7 @@ RECORD_COLUMNS = [
     "raw",
     "value",
     "is_percent",
+    "currency",
     "missing",
     "segment",
     "product",
@@ -180,11 +182,13 @@ def parse_values(sheet: SheetGrid, col: int, rows: np.ndarray) -> dict[str, np.n
     value = column.numbers[rows].astype(np.float64, copy=True)
     is_percent = np.zeros(n, bool)
     problem = np.full(n, "", dtype=object)
+    currency = np.full(n, "", dtype=object)
     codes = column.codes[rows]
     is_text = codes >= 0
     if is_text.any():
-        u_value, u_pct, u_problem = parse_distinct_texts(column.texts, decimal=sheet.decimal)
+        u_value, u_pct, u_problem, u_currency = parse_distinct_texts(column.texts, decimal=sheet.decimal)
         picked = codes[is_text]
+        currency[is_text] = u_currency[picked]
         value[is_text] = u_value[picked]
         is_percent[is_text] = u_pct[picked]
         problem[is_text] = u_problem[picked]
@@ -203,7 +207,14 @@ def parse_values(sheet: SheetGrid, col: int, rows: np.ndarray) -> dict[str, np.n
         is_percent |= pct
     missing = np.isnan(value) & (problem == "")
     raw = column.object_array(0, None)[rows] if n <= 50_000 else _raw_fast(column, rows)
-    return {"value": value, "is_percent": is_percent, "missing": missing, "problem": problem, "raw": raw}
+    return {
+        "value": value,
+        "is_percent": is_percent,
+        "missing": missing,
+        "problem": problem,
+        "raw": raw,
+        "currency": currency,
+    }
 
 
 def _raw_fast(column: Column, rows: np.ndarray) -> np.ndarray:
@@ -417,6 +428,7 @@ def _frame(
             "raw": values["raw"],
             "value": values["value"],
             "is_percent": values["is_percent"],
+            "currency": values["currency"],
             "missing": values["missing"],
             "segment": extras["segment"],
             "product": extras["product"],

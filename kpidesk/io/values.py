@@ -354,10 +354,11 @@ def parse_number_array(raw: np.ndarray, *, decimal: str | None = None) -> Number
 
 def parse_distinct_texts(
     texts: list[str], *, decimal: str | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(value, is_percent, problem) arrays for a list of distinct cell texts.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(value, is_percent, problem, currency) arrays for a list of distinct cell texts.
 
-    ``problem`` holds "" for readable and missing texts. Plain decimal texts
+    ``problem`` holds "" for readable and missing texts; ``currency`` the
+    symbol or ISO code seen ("" for none). Plain decimal texts
     ("12.5", "-3e4"; with ``decimal=","`` also "12,5") are converted by
     ``pandas.to_numeric`` in C; the rest go through :func:`parse_number`.
     A CSV column of 200,000 distinct numbers thus costs one vectorised pass.
@@ -369,8 +370,9 @@ def parse_distinct_texts(
     value = np.full(n, np.nan)
     is_percent = np.zeros(n, bool)
     problem = np.full(n, "", dtype=object)
+    currency = np.full(n, "", dtype=object)
     if n == 0:
-        return value, is_percent, problem
+        return value, is_percent, problem, currency
     series = pd.Series(texts, dtype=object)
     if decimal == ",":
         plain = ~series.str.contains(".", regex=False)
@@ -392,4 +394,6 @@ def parse_distinct_texts(
         is_percent[i] = parsed.is_percent
         if parsed.problem and not parsed.missing:
             problem[i] = parsed.problem
-    return value, is_percent, problem
+        if parsed.currency:
+            currency[i] = parsed.currency
+    return value, is_percent, problem, currency

@@ -409,6 +409,13 @@ def test_value_quirks() -> None:
     ]
 
 
+def test_currencies_are_reported() -> None:
+    frame = records_of("values_quirks.csv")
+    assert frame["currency"].tolist() == ["$", "", "", "", "", "", "", "", "EUR", "", "", ""]
+    assert records_of("cp1252.csv")["currency"].tolist() == ["€", "€"]
+    assert set(records_of("long_basic.xlsx")["currency"]) == {""}  # numbers carry no symbol
+
+
 def test_excel_serial_days_in_a_csv_date_column() -> None:
     # 45292 = 2024-01-01, 45323 = 2024-02-01, 45352 = 2024-03-01 (1900 system).
     assert rows(records_of("excel_serials.csv")) == [
