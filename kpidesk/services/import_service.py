@@ -302,8 +302,12 @@ class ImportService:
         labels = [x for x in dict.fromkeys(rec["kpi_label"].tolist()) if x]
         signature = header_signature(labels, layout)
         remembered = self._remembered(signature)
-        units = _guess_units(rec)
-        suggested = suggest(labels, refs, catalog_refs, units=units, remembered=remembered)
+        suggested = suggest(labels, refs, catalog_refs, remembered=remembered)
+        # Units and frequencies are only guessed for labels that become new custom KPIs.
+        fresh = [label for label, d in suggested.items() if d.action == CUSTOM and d.matched_by == "new"]
+        fresh_rows = rec[rec["kpi_label"].isin(fresh)] if fresh else rec.iloc[:0]
+        for label, unit in _guess_units(fresh_rows).items():
+            suggested[label] = replace(suggested[label], unit=unit)
         for label, decision in (decisions or {}).items():
             if label in suggested:
                 suggested[label] = decision
@@ -319,7 +323,8 @@ class ImportService:
         targets: dict[tuple[str, str], TargetKpi] = {}
         new_kpis: list[NewKpi] = []
         kpi_by_pk = {(k.product_id, k.key): k for k in kpis}
-        label_freq = _label_frequencies(rec)
+        label_freq = _label_frequencies(rec[rec["kpi_label"].isin(
+            [label for label, d in suggested.items() if d.action == CUSTOM])])
         pairs = rec[["product", "kpi_label"]].drop_duplicates()
         for product_name, label in pairs.itertuples(index=False):
             decision = suggested.get(label)
