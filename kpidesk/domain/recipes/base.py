@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,7 +185,3 @@ def safe_ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0)
     """scale × numerator / denominator, missing where the denominator is 0 or missing."""
     den = denominator.astype(np.float64)
     return scale * numerator.astype(np.float64) / den.where(den != 0)
-
-
-def conventions_text(conventions: Mapping[str, object]) -> str:
-    return "; ".join(f"{key}={value}" for key, value in sorted(conventions.items()))
