@@ -94,6 +94,40 @@ class MetricsService:
             kpi.key
         )
 
+    def to_date(self, kpi_id: int, period: Frequency | str, *, fiscal_year_start: int = 1) -> pd.Series:
+        """Value to date within each ``period`` (MTD / QTD / YTD) at the KPI's own frequency.
+
+        Uses the KPI's aggregation: running sum, running mean, running min / max,
+        or for ratio KPIs the running Σ numerator / Σ denominator (×100 for percent).
+        """
+        from kpidesk.domain.analytics import cumulative_to_date
+
+        kpi = self._kpis.get(kpi_id)
+        if kpi.formula:
+            raise ValidationError(
+                f"{kpi.name} is computed by a formula; to-date values are for measured KPIs."
+            )
+        frame = read_series(self._db, kpi_id).set_index("period_start")
+        aggregation = Aggregation(kpi.aggregation)
+        if (
+            aggregation is Aggregation.RATIO
+            and len(frame)
+            and frame[["numerator", "denominator"]].notna().all(axis=None)
+        ):
+            scale = 100.0 if kpi.unit == Unit.PERCENT else 1.0
+            return cumulative_to_date(
+                frame[["numerator", "denominator"]],
+                period,
+                aggregation,
+                scale=scale,
+                fiscal_year_start=fiscal_year_start,
+            ).rename(kpi.key)
+        if aggregation is Aggregation.RATIO:
+            aggregation = Aggregation.MEAN
+        return cumulative_to_date(
+            frame["value"], period, aggregation, fiscal_year_start=fiscal_year_start
+        ).rename(kpi.key)
+
     # ------------------------------------------------------------ formulas
 
     def check_formula(self, product_id: int, key: str, text: str) -> Changes:

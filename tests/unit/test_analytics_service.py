@@ -61,6 +61,16 @@ def test_monthly_rollup_sum_and_recomputed_ratio(setup) -> None:
     assert conversion.tolist() == pytest.approx([50.0, 500 / 90])
 
 
+def test_month_to_date_by_aggregation(setup) -> None:
+    """Revenue 100, 100 | 50, 150 (30 Jan – 2 Feb): MTD 100, 200 | 50, 200; YTD 100, 200, 250, 400.
+    Conversion (ratio): 1/10, 10/20 | 0/80, 5/90 → 10 %, 50 % | 0 %, 5.56 %.
+    """
+    service, _product, kpis = setup
+    assert service.to_date(kpis["revenue"].id, "month").tolist() == [100, 200, 50, 200]
+    assert service.to_date(kpis["revenue"].id, "year").tolist() == [100, 200, 250, 400]
+    assert service.to_date(kpis["conversion"].id, "month").tolist() == pytest.approx([10, 50, 0, 500 / 90])
+
+
 def test_formula_kpi_is_checked_then_computed_per_month(setup) -> None:
     """margin = (revenue − cogs) / revenue per month: Jan (200 − 100)/200 = 0.5; Feb (200 − 100)/200 = 0.5.
     Daily: 30 Jan (100 − 40)/100 = 0.6.
