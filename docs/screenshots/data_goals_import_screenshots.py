@@ -126,6 +126,17 @@ def main() -> int:
         dialog.grab().save(str(OUT / f"goals_dialog-{mode}.png"))
         dialog.reject()
         wait(app)
+        # a new, weak goal: the live check shows what is missing
+        dialog = goals.new_goal()
+        dialog.statement_edit.setText("Grow it a lot")
+        dialog.target_mode.setCurrentIndex(dialog.target_mode.findData("percent"))
+        dialog.target_edit.setText("+80%")
+        dialog.run_check()
+        dialog.resize(820, dialog.sizeHint().height())
+        wait(app)
+        dialog.grab().save(str(OUT / f"goals_dialog_new-{mode}.png"))
+        dialog.reject()
+        wait(app)
 
         # import wizard: read, layout, mapping, preview, then import and summary
         wizard = iw.ImportWizard(ws, window.runner, window, product=product)

@@ -308,6 +308,7 @@ class GoalDialog(QDialog):
         layout.addWidget(smart_title)
         layout.addWidget(self.smart_panel)
         layout.addWidget(self.problem_label)
+        layout.addStretch(1)  # a taller dialog grows here, not between the form's rows
         layout.addWidget(self.buttons)
 
     def _load(self, goal: dict[str, Any] | None, kpi_id: int | None) -> None:
@@ -503,6 +504,10 @@ class GoalDialog(QDialog):
             self.baseline_edit.setPlaceholderText(
                 self.tr("from the data: {0:,.4g} ({1})").format(found[1], period_label(found[0], kpi.frequency))
             )
+            if not self.baseline_edit.text().strip():  # show the date the data's baseline comes from
+                self.baseline_date.blockSignals(True)
+                self.baseline_date.setDate(_qdate(found[0]))
+                self.baseline_date.blockSignals(False)
 
     def _set_problem(self, text: str) -> None:
         self.problem = text
