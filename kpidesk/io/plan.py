@@ -24,7 +24,7 @@ Value rules, per target KPI:
 - percent units are stored in percentage points. A value flagged
   ``is_percent`` is already in points ("12%" → 12; a reader that saw a
   percent number format passes the shown points). Plain numbers of a percent
-  KPI are fractions when every plain number of that KPI in the file lies in
+  KPI are fractions when every plain number of that label in the file lies in
   [-1.5, 1.5] (0.12 → 12), else points (12 → 12). So "12%" and 0.12 land the same.
 - a percent-flagged value on a ratio KPI becomes a fraction (12 % → 0.12);
   on any other non-percent KPI it is rejected (a percentage is not a count).
