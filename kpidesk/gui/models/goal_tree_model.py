@@ -146,15 +146,21 @@ def chance_text(evaluation: GoalEvaluation) -> str:
 class GoalTreeModel(QAbstractItemModel):
     """Two levels: objectives (internal id 0), goals (internal id = 1 + objective row)."""
 
-    COLUMNS = ("Goal", "Status", "Progress", "Pace", "Forecast at due", "Chance", "Due")
+    COLUMNS = ("Goal", "Status", "Progress", "Pace", "Forecast", "Chance", "Due")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._groups: list[ObjectiveGroup] = []
         self._headers = [
             self.tr("Goal"), self.tr("Status"), self.tr("Progress"), self.tr("Pace"),
-            self.tr("Forecast at due"), self.tr("Chance"), self.tr("Due"),
+            self.tr("Forecast"), self.tr("Chance"), self.tr("Due"),
         ]
+        self._header_tips = {
+            2: self.tr("Share of the way from the baseline to the target"),
+            3: self.tr("Progress against the progress expected by now (100 % = on schedule)"),
+            4: self.tr("The KPI's projected value for the due period (trend of recent values)"),
+            5: self.tr("Probability that the goal is met in the due period"),
+        }
 
     def set_groups(self, groups: list[ObjectiveGroup]) -> None:
         self.beginResetModel()
@@ -198,6 +204,8 @@ class GoalTreeModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._headers):
             return self._headers[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return self._header_tips.get(section)
         return None
 
     def row_at(self, index: QModelIndex) -> GoalRow | ObjectiveGroup | None:
