@@ -226,8 +226,9 @@ class ImportService:
         records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         if len(parts) > 1:
             no_segment = records["segment"].fillna("") == ""
-            cells = records.loc[no_segment, ["sheet", "kpi_label", "period_start", "frequency"]].drop_duplicates()
-            if bool(cells.duplicated(["kpi_label", "period_start", "frequency"]).any()):
+            key = ["product", "kpi_label", "period_start", "frequency"]  # one sheet per product is no clash
+            cells = records.loc[no_segment, ["sheet", *key]].drop_duplicates()
+            if bool(cells.duplicated(key).any()):
                 records.loc[no_segment, "segment"] = "sheet:" + records.loc[no_segment, "sheet"].astype(str)
                 warnings.append("Several sheets hold the same KPIs, so each sheet's values are kept apart "
                                 "as the segment sheet:<sheet name>.")

@@ -201,3 +201,24 @@ def test_a_kpi_created_between_preview_and_write_refuses_the_write_cleanly(works
     with pytest.raises(ValidationError, match="changed since the preview of t.xlsx"):
         service.apply(plan)
     assert snapshot(workspace) == before and count(workspace, "import_batch") == 0
+
+
+def test_a_sheet_per_product_export_imports_back_into_each_product(workspace, service, product_with_kpis,
+                                                                    tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kpidesk.services.export_service import ExportService
+
+    _, kpis = product_with_kpis
+    other, _ = workspace.products.create("Beta")
+    beta_nps, _ = workspace.kpis.add_from_catalog(other.id, "nps")
+    workspace.measurements.record(kpis["nps"].id, "2024-01-01", 30)
+    workspace.measurements.record(beta_nps.id, "2024-01-01", -20)  # same KPI name and period, other product
+    path = tmp_path / "both.xlsx"
+    ExportService(workspace.db, workspace.kpis).export(path, sheet_per_product=True)
+    before = snapshot(workspace)
+    with workspace.db.raw(write=True) as con:
+        con.cursor().execute("DELETE FROM measurement")
+    plan = service.plan(path, sandbox=False)
+    assert plan.sheets == ["Acme", "Beta"] and plan.rejected == [] and plan.inserts == 2
+    assert set(plan.values["segment"]) == {""}  # no sheet:<name> segments: the products differ
+    service.apply(plan)
+    assert [row[:4] for row in snapshot(workspace)] == [row[:4] for row in before]
