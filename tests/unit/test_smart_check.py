@@ -207,3 +207,19 @@ def test_probability_failure_is_explained() -> None:
     finding = check_achievable(GOOD, ONB, HISTORY, probability=0.02)
     assert finding.verdict is Verdict.FAIL
     assert "the KPI's trend does not get there" in finding.sentence
+
+
+def test_measurable_fails_a_target_the_kpi_cannot_take() -> None:
+    """80 % completion doubled is 160 %: beyond the 0–100 % a percentage can take."""
+    import datetime as dt
+
+    from kpidesk.domain.enums import GoalKind
+    from kpidesk.domain.goals.model import Goal, KpiInfo
+    from kpidesk.domain.goals.smart import Verdict, check_measurable
+
+    kpi = KpiInfo("onboarding_completion", "Onboarding completion", "percent", "up", "month", 0.0, 100.0)
+    goal = Goal(kpi_key=kpi.key, kind=GoalKind.INCREASE_TO, start=dt.date(2026, 1, 1), due=dt.date(2026, 6, 30),
+                statement="Double onboarding completion", target_value=160.0)
+    finding = check_measurable(goal, kpi, [(dt.date(2025, 12, 1), 80.0)])
+    assert finding.verdict is Verdict.FAIL
+    assert "outside the values Onboarding completion can take (0–100 percent)" in finding.sentence

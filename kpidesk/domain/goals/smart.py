@@ -115,6 +115,13 @@ def check_measurable(goal: Goal, kpi: KpiInfo, series: Series) -> SmartFinding:
         return SmartFinding("M", "Measurable", Verdict.FAIL, f"Not measurable: {why}.")
     points = sorted_series(series)
     goal_text = f"{num(band[0])}–{num(band[1])}" if band else f"{num(target)}"
+    outside = [v for v in ((band or ()) if band else (target,)) if v is not None and (
+        (kpi.low is not None and v < kpi.low) or (kpi.high is not None and v > kpi.high))]
+    if outside:
+        limits = f"{num(kpi.low) if kpi.low is not None else '−∞'}–{num(kpi.high) if kpi.high is not None else '∞'}"
+        return SmartFinding("M", "Measurable", Verdict.FAIL,
+                            f"Not measurable: the target {goal_text} is outside the values {kpi.name} can take "
+                            f"({limits} {kpi.unit}).")
     if not str(kpi.unit):
         return SmartFinding("M", "Measurable", Verdict.WARN, f"{kpi.name} has no unit; give it one so "
                             f"{goal_text} reads unambiguously.")
