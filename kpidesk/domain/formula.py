@@ -71,9 +71,15 @@ class Formula:
     names: frozenset[str]
 
 
-def _column(node: ast.AST) -> int | None:
+def _lead(text: str) -> int:
+    """Leading blanks: the tree is parsed from the stripped text, the user sees them."""
+    return len(text) - len(text.lstrip())
+
+
+def _column(node: ast.AST, text: str) -> int | None:
+    """1-based column of ``node`` in the formula as typed."""
     offset = getattr(node, "col_offset", None)
-    return None if offset is None else offset + 1
+    return None if offset is None else offset + 1 + _lead(text)
 
 
 def _prescan(text: str) -> None:
@@ -100,11 +106,11 @@ def _prescan(text: str) -> None:
 
 def _check_integer_literal(text: str, node: ast.expr, func: str) -> None:
     if not (isinstance(node, ast.Constant) and type(node.value) is int):
-        raise FormulaError(text, f"the last argument of {func}() must be a whole number", _column(node))
+        raise FormulaError(text, f"the last argument of {func}() must be a whole number", _column(node, text))
     low = 0 if func == "round" else 1
     if not low <= node.value <= MAX_WINDOW:
         raise FormulaError(
-            text, f"the last argument of {func}() must be between {low} and {MAX_WINDOW}", _column(node)
+            text, f"the last argument of {func}() must be between {low} and {MAX_WINDOW}", _column(node, text)
         )
 
 
@@ -113,32 +119,32 @@ def _check(text: str, node: ast.AST, names: set[str], depth: int, count: list[in
     if count[0] > MAX_NODES:
         raise FormulaError(text, f"the formula has more than {MAX_NODES} parts")
     if depth > MAX_DEPTH:
-        raise FormulaError(text, f"the formula is nested more than {MAX_DEPTH} deep", _column(node))
+        raise FormulaError(text, f"the formula is nested more than {MAX_DEPTH} deep", _column(node, text))
     if isinstance(node, ast.Constant):
         value = node.value
         # bool is an int subclass; True/False are not numbers a PM means
         if type(value) not in (int, float):
-            raise FormulaError(text, f"only numbers are allowed, not {value!r}", _column(node))
+            raise FormulaError(text, f"only numbers are allowed, not {value!r}", _column(node, text))
         if not abs(value) <= MAX_ABS_NUMBER:
-            raise FormulaError(text, f"the number {_clip(str(value), 20)} is too large", _column(node))
+            raise FormulaError(text, f"the number {_clip(str(value), 20)} is too large", _column(node, text))
         return
     if isinstance(node, ast.Name):
         if not KEY_PATTERN.fullmatch(node.id) or not isinstance(node.ctx, ast.Load):
-            raise FormulaError(text, f"{node.id!r} is not a KPI key", _column(node))
+            raise FormulaError(text, f"{node.id!r} is not a KPI key", _column(node, text))
         if node.id in FUNCTIONS:
-            raise FormulaError(text, f"{node.id} is a function and needs brackets", _column(node))
+            raise FormulaError(text, f"{node.id} is a function and needs brackets", _column(node, text))
         names.add(node.id)
         return
     if isinstance(node, ast.BinOp):
         if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
             symbol = {ast.Pow: "**", ast.FloorDiv: "//", ast.Mod: "%"}.get(type(node.op), "this operator")
-            raise FormulaError(text, f"{symbol} is not allowed (use + - * /)", _column(node))
+            raise FormulaError(text, f"{symbol} is not allowed (use + - * /)", _column(node, text))
         _check(text, node.left, names, depth + 1, count)
         _check(text, node.right, names, depth + 1, count)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise FormulaError(text, "only a leading minus or plus is allowed", _column(node))
+            raise FormulaError(text, "only a leading minus or plus is allowed", _column(node, text))
         _check(text, node.operand, names, depth + 1, count)
         return
     if isinstance(node, ast.Call):
@@ -146,25 +152,25 @@ def _check(text: str, node: ast.AST, names: set[str], depth: int, count: list[in
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
             label = func.id if isinstance(func, ast.Name) else "this call"
             allowed = ", ".join(sorted(FUNCTIONS))
-            raise FormulaError(text, f"unknown function {label!r} (allowed: {allowed})", _column(node))
+            raise FormulaError(text, f"unknown function {label!r} (allowed: {allowed})", _column(node, text))
         if node.keywords:
-            raise FormulaError(text, f"{func.id}() takes no named arguments", _column(node))
+            raise FormulaError(text, f"{func.id}() takes no named arguments", _column(node, text))
         low, high = FUNCTIONS[func.id]
         n = len(node.args)
         if n < low or (high is not None and n > high):
             wanted = str(low) if low == high else f"{low} or more" if high is None else f"{low} to {high}"
-            raise FormulaError(text, f"{func.id}() takes {wanted} arguments, not {n}", _column(node))
+            raise FormulaError(text, f"{func.id}() takes {wanted} arguments, not {n}", _column(node, text))
         series_args = node.args
         if func.id in _INTEGER_ARG_FUNCTIONS and (func.id != "round" or n == 2):
             _check_integer_literal(text, node.args[-1], func.id)
             series_args = node.args[:-1]
         for arg in series_args:
             if isinstance(arg, ast.Starred):
-                raise FormulaError(text, "* unpacking is not allowed", _column(arg))
+                raise FormulaError(text, "* unpacking is not allowed", _column(arg, text))
             _check(text, arg, names, depth + 1, count)
         return
     kind = type(node).__name__
-    raise FormulaError(text, f"this kind of expression ({kind}) is not allowed", _column(node))
+    raise FormulaError(text, f"this kind of expression ({kind}) is not allowed", _column(node, text))
 
 
 def parse_formula(text: str) -> Formula:
@@ -175,7 +181,8 @@ def parse_formula(text: str) -> Formula:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise FormulaError(text, f"syntax error ({exc.msg})", exc.offset) from None
+        column = None if exc.offset is None else exc.offset + _lead(text)
+        raise FormulaError(text, f"syntax error ({exc.msg})", column) from None
     except (ValueError, RecursionError, MemoryError):
         raise FormulaError(text, "the formula cannot be read") from None
     names: set[str] = set()
@@ -302,6 +309,14 @@ def _find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
     return None
 
 
+def _name_column(formula: Formula, name: str) -> int | None:
+    """1-based column of the first use of ``name`` in the formula text."""
+    uses = [node for node in ast.walk(formula.tree) if isinstance(node, ast.Name) and node.id == name]
+    if not uses:
+        return None
+    return min(node.col_offset for node in uses) + 1 + _lead(formula.text)
+
+
 def resolve_order(formulas: Mapping[str, str | Formula], known_keys: Iterable[str]) -> list[str]:
     """Order formula KPIs so that each comes after the formula KPIs it reads.
 
@@ -314,7 +329,11 @@ def resolve_order(formulas: Mapping[str, str | Formula], known_keys: Iterable[st
     for key, formula in parsed.items():
         unknown = sorted(formula.names - known)
         if unknown:
-            raise FormulaError(formula.text, f"unknown KPI {unknown[0]!r} in the formula of {key!r}")
+            raise FormulaError(
+                formula.text,
+                f"unknown KPI {unknown[0]!r} in the formula of {key!r}",
+                _name_column(formula, unknown[0]),
+            )
     graph = {key: formula.names & set(parsed) for key, formula in parsed.items()}
     cycle = _find_cycle(graph)
     if cycle:

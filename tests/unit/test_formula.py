@@ -118,18 +118,26 @@ def test_save_time_errors_point_at_the_offending_part(text: str, reason: str) ->
 
 
 def test_error_column_points_at_the_unknown_function() -> None:
-    """In 'mrr * 12 + foo(mrr)', foo( starts at column 12 (1-based)."""
+    """In 'mrr * 12 + foo(mrr)', foo( starts at column 12 (1-based); two leading
+    blanks move it to 14; in 'mrr +* 2' the parser stops at column 6."""
     with pytest.raises(FormulaError) as info:
         parse_formula("mrr * 12 + foo(mrr)")
     assert info.value.column == 12
     assert "at column 12" in str(info.value)
+    with pytest.raises(FormulaError) as info:
+        parse_formula("  mrr * 12 + foo(mrr)")
+    assert info.value.column == 14
+    with pytest.raises(FormulaError, match="syntax error") as info:
+        parse_formula("mrr +* 2")
+    assert info.value.column == 6
 
 
 def test_unknown_names_and_cycles_at_save_time() -> None:
     known = {"revenue", "cogs", "clv", "cac"}
     assert validate_formula("gross_margin", "(revenue - cogs) / revenue", known).names == {"revenue", "cogs"}
-    with pytest.raises(FormulaError, match="unknown KPI 'profit'"):
-        validate_formula("roi", "profit / cac", known)
+    with pytest.raises(FormulaError, match="unknown KPI 'profit'") as info:
+        validate_formula("roi", " cac * 2 + profit / cac", known)
+    assert info.value.column == 12  # " cac * 2 + " is 11 characters
     with pytest.raises(FormulaError, match="refers to itself"):
         validate_formula("clv", "clv * 2", known)
     others = {"a": "b + 1", "b": "c * 2"}
