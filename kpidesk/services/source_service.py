@@ -409,11 +409,13 @@ class SourceService:
         import math
 
         check_cancelled(progress)
+        _report(progress, 0.3, f"Computing {source.recipe} KPIs from {len(frame):,} rows…")
         mapping = auto_mapping(source.recipe, list(frame.columns), source.mapping)
         renamed = frame[list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
         renamed.attrs["file_rows"] = frame.attrs.get("file_rows", False)
         result: RecipeResult = get_recipe(source.recipe)(renamed, dict(source.conventions))
         check_cancelled(progress)
+        _report(progress, 0.8, "Saving the values…")
         rows = []
         kpi_ids: set[int] = set()
         conventions: dict[int, str] = {}
@@ -477,10 +479,16 @@ class SourceService:
                     session.add(kpi)
             session.commit()
         message = f"{source.name}: {len(rows)} values for {len(kpi_ids)} KPIs."
+        _report(progress, 1.0, message)
         outcome = RefreshOutcome(source.id, True, len(rows), message)  # type: ignore[arg-type]
         return outcome, Changes.of(
             "measurement", "kpi", "data_source", kpi_ids=kpi_ids, message=message, measurements=len(rows)
         )
+
+
+def _report(progress: Progress | None, fraction: float, text: str) -> None:
+    if progress is not None:
+        progress.report(fraction, text)
 
 
 def _number(value: Any) -> float | None:

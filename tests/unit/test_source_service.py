@@ -91,6 +91,34 @@ def test_add_maps_columns_runs_the_recipe_and_keeps_provenance(workspace, servic
     assert analysis.vs_previous["verdict"].iloc[-1] == "partial"
 
 
+class Recorder:
+    """A Progress that records reports and can cancel after the first one."""
+
+    def __init__(self, cancel: bool = False) -> None:
+        self.reports: list[tuple[float, str]] = []
+        self.cancel = cancel
+
+    def report(self, fraction: float, text: str = "") -> None:
+        self.reports.append((fraction, text))
+
+    def cancelled(self) -> bool:
+        return self.cancel and bool(self.reports)
+
+
+def test_progress_is_reported_and_cancel_writes_nothing(workspace, service, tmp_path: Path) -> None:
+    from kpidesk.errors import CancelledError
+
+    path = tmp_path / "events.csv"
+    write_events_csv(path)
+    progress = Recorder()
+    service.add("App", path, "events", progress=progress)
+    assert [f for f, _ in progress.reports] == [0.3, 0.8, 1.0]
+    assert progress.reports[0][1] == "Computing events KPIs from 600 rows…"
+    with pytest.raises(CancelledError):
+        service.add("App", path, "events", name="second", progress=Recorder(cancel=True))
+    assert [s.name for s in service.list()] == ["events.csv"]
+
+
 def test_refresh_skips_unchanged_files_and_replaces_old_values(workspace, service, tmp_path: Path) -> None:
     path = tmp_path / "events.csv"
     write_events_csv(path, days=40)
