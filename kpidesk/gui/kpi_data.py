@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ORDER = [f.value for f in Frequency]
 FORECAST_HORIZON = {"day": 28, "week": 12, "month": 6, "quarter": 4, "year": 2}
 FORECAST_HISTORY = 240  # periods the forecast is fitted on
+ANOMALY_HISTORY = 1500  # periods scanned for anomalies (about four years of days)
 ROLLING_WINDOW = {"day": 7, "week": 4, "month": 3, "quarter": 4, "year": 3}
 
 
@@ -108,7 +109,10 @@ def load_chart(ws: Any, kpi_id: int, granularity: str | None = None, *, segment:
         check_cancelled(progress)
         if anomalies and len(series) >= 8:
             try:
-                found = analytics.detect_anomalies(series, frequency=gran, window=min(28, max(3, len(series) // 2)))
+                # the recent past is where an anomaly needs attention; scanning decades of days
+                # holds the GIL in pandas' rolling windows long enough to stutter the window
+                recent = series.iloc[-ANOMALY_HISTORY:]
+                found = analytics.detect_anomalies(recent, frequency=gran, window=min(28, max(3, len(recent) // 2)))
                 if len(found):
                     data.anomaly_x = to_seconds(pd.DatetimeIndex(found["period_start"]).to_numpy())
                     data.anomaly_y = found["value"].to_numpy(dtype="float64")
