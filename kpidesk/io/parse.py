@@ -194,13 +194,22 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
         for grid in sheets:
             grid.date1904 = True
     if request.detail and request.format in {"xlsx", "xlsm"}:
-        if os.path.getsize(path) <= DETAIL_OPENPYXL_MAX_BYTES:
+        # The caller may decide (extra["detail"]); otherwise: openpyxl on small files, the
+        # pre-flight's findings when given, else a byte scan here.
+        mode = request.extra.get("detail") or (
+            "openpyxl"
+            if os.path.getsize(path) <= DETAIL_OPENPYXL_MAX_BYTES
+            else "hits"
+            if request.detail_hits is not None
+            else "scan"
+        )
+        if mode == "openpyxl":
             _openpyxl_detail(workbook)
-        elif request.detail_hits is not None:
-            for grid in workbook.sheets:
-                _apply_hits(grid, *request.detail_hits.get(grid.name, ([], set())))
-        else:
+        elif mode == "hits":
+            apply_detail_hits(workbook, request.detail_hits or {})
+        elif mode == "scan":
             _scanned_detail(workbook)
+        # mode "parent": the parent applies its own scan's findings (reader._parse_beside_deep_scan)
     return workbook
 
 
@@ -254,6 +263,14 @@ def _warn_formulas(grid: SheetGrid, missing: list[str]) -> None:
         "the file was written by a tool that does not calculate formulas, so these values are "
         "missing. Open and save the file in Excel or LibreOffice to compute them."
     )
+
+
+def apply_detail_hits(
+    workbook: Workbook, hits: dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]]
+) -> None:
+    """Apply a byte scan's findings (per sheet name) to the grids: warnings and ``percent_cells``."""
+    for grid in workbook.sheets:
+        _apply_hits(grid, *hits.get(grid.name, ([], set())))
 
 
 def _scanned_detail(workbook: Workbook) -> None:

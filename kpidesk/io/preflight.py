@@ -97,8 +97,14 @@ class Preflight:
     detail: dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None = None
 
 
-def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Preflight:
-    """Check ``path``; return its real format or raise FileProblem naming the problem."""
+def preflight(path: str | os.PathLike[str], limits: Limits | None = None, *, deep: bool = True) -> Preflight:
+    """Check ``path``; return its real format or raise FileProblem naming the problem.
+
+    ``deep=False`` leaves out the one costly step — streaming every worksheet
+    of an xlsx for cells beyond its declared dimension and for the cell-level
+    detail — so the caller can run :func:`deep_scan` alongside the sandboxed
+    parse (the child's memory cap covers the overlap).
+    """
     limits = limits or Limits()
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -130,7 +136,7 @@ def preflight(path: str | os.PathLike[str], limits: Limits | None = None) -> Pre
         )
     result = Preflight(path=path, format="", size=size)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
-        result.format = _check_zip(path, ext, limits, result)
+        result.format = _check_zip(path, ext, limits, result, deep)
     elif head.startswith(_OLE_MAGIC):
         result.format = _check_ole(path, ext, head)
     else:
@@ -184,10 +190,9 @@ def _check_text(path: str, ext: str, head: bytes) -> str:
 
 def _count_fields(path: str) -> int:
     """Upper bound of the fields of a text file: bytes that can end a field (, ; tab | newline)."""
-    import numpy as np
-
-    counts = np.bincount(np.fromfile(path, dtype=np.uint8), minlength=256)
-    return int(counts[[ord(","), ord(";"), ord("\t"), ord("|"), ord("\n")]].sum()) + 1
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return sum(data.count(byte) for byte in (b",", b";", b"\t", b"|", b"\n")) + 1  # bytes.count runs in C
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -232,7 +237,7 @@ def _check_ole(path: str, ext: str, head: bytes) -> str:
     return "xls"
 
 
-def _check_zip(path: str, ext: str, limits: Limits, result: Preflight) -> str:
+def _check_zip(path: str, ext: str, limits: Limits, result: Preflight, deep: bool = True) -> str:
     try:
         archive = zipfile.ZipFile(path)
     except ZIP_ERRORS as exc:
@@ -304,20 +309,61 @@ def _check_zip(path: str, ext: str, limits: Limits, result: Preflight) -> str:
             if info.filename.lower().endswith((".xml", ".rels", ".vml")):
                 _check_xml_prolog(path, archive, info, limits)
         if fmt in {"xlsx", "xlsm"}:
-            sheet_names = _sheet_part_names(archive)
-            percent = None
-            if result.size > DETAIL_OPENPYXL_MAX_BYTES:
-                from kpidesk.io.xlsx_scan import percent_styles
-
-                percent = percent_styles(archive)
-                result.detail = {}
-            for info in infos:
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            if deep:
+                result.detail = _scan_sheets(path, archive, limits, result.size)
+            else:
+                sheet_names = _sheet_part_names(archive)
+                for info in _worksheet_parts(archive):
                     label = sheet_names.get(info.filename, info.filename)
-                    hits = _check_sheet_extent(path, archive, info, label, limits, percent)
-                    if result.detail is not None and hits is not None:
-                        result.detail[label] = hits
+                    _check_sheet_extent(path, archive, info, label, limits, full=False)
     return fmt
+
+
+def _worksheet_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    return [
+        info
+        for info in archive.infolist()
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+    ]
+
+
+def deep_scan(
+    path: str | os.PathLike[str], limits: Limits | None = None
+) -> dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None:
+    """The costly half of the pre-flight for xlsx/xlsm: stream every worksheet once.
+
+    Refuses sheets whose cells reach absurdly far (FileProblem) and, for files
+    above ``DETAIL_OPENPYXL_MAX_BYTES``, returns the cell-level detail per sheet
+    name (formula cells without a saved value, percent-formatted cells); None
+    for smaller files (openpyxl looks at those in the child).
+    """
+    limits = limits or Limits()
+    path = os.fspath(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except ZIP_ERRORS as exc:
+        raise FileProblem(path, "the file is damaged or incomplete.", kind="damaged") from exc
+    with archive:
+        return _scan_sheets(path, archive, limits, os.path.getsize(path))
+
+
+def _scan_sheets(
+    path: str, archive: zipfile.ZipFile, limits: Limits, size: int
+) -> dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None:
+    sheet_names = _sheet_part_names(archive)
+    percent = None
+    detail: dict[str, tuple[list[tuple[int, int]], set[tuple[int, int]]]] | None = None
+    if size > DETAIL_OPENPYXL_MAX_BYTES:
+        from kpidesk.io.xlsx_scan import percent_styles
+
+        percent = percent_styles(archive)
+        detail = {}
+    for info in _worksheet_parts(archive):
+        label = sheet_names.get(info.filename, info.filename)
+        hits = _check_sheet_extent(path, archive, info, label, limits, percent)
+        if detail is not None and hits is not None:
+            detail[label] = hits
+    return detail
 
 
 def _read_start(archive: zipfile.ZipFile, name: str, size: int) -> bytes:
@@ -409,6 +455,17 @@ def _sheet_part_names(archive: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
+def _refuse_declared(path: str, label: str, rows: int, cols: int, limits: Limits) -> None:
+    if rows * cols > limits.max_cells:
+        raise FileProblem(
+            path,
+            f"sheet {label!r} declares {rows:,} rows × {cols:,} columns "
+            f"({rows * cols:,} cells; a cell at XFD1048576?), more than the "
+            f"{limits.max_cells:,} cells kpidesk reads.",
+            kind="too_many_cells",
+        )
+
+
 def _check_sheet_extent(
     path: str,
     archive: zipfile.ZipFile,
@@ -416,6 +473,8 @@ def _check_sheet_extent(
     label: str,
     limits: Limits,
     percent: set[int] | None = None,
+    *,
+    full: bool = True,
 ) -> tuple[list[tuple[int, int]], set[tuple[int, int]]] | None:
     """Estimate rows × columns calamine would allocate and refuse absurd sheets.
 
@@ -443,6 +502,17 @@ def _check_sheet_extent(
                 window = tail + chunk
                 if first:
                     match = _DIMENSION_RE.search(window)
+                    if not full:
+                        # Light check: the declared dimension only (it comes first in the sheet).
+                        if match and match.group(3):
+                            rows = int(match.group(4)) - int(match.group(2)) + 1
+                            cols = (
+                                column_index(match.group(3).decode())
+                                - column_index(match.group(1).decode())
+                                + 1
+                            )
+                            _refuse_declared(path, label, rows, cols, limits)
+                        return None
                     if match and match.group(3):
                         rows = int(match.group(4)) - int(match.group(2)) + 1
                         cols = (
@@ -463,14 +533,8 @@ def _check_sheet_extent(
     ]
     max_row = max([*rows_found, *(r for _, r in cells_found), 0])
     max_col = max([max_col, *(c for c, _ in cells_found), 0])
-    if declared and declared[0] * declared[1] > limits.max_cells:
-        raise FileProblem(
-            path,
-            f"sheet {label!r} declares {declared[0]:,} rows × {declared[1]:,} columns "
-            f"({declared[0] * declared[1]:,} cells; a cell at XFD1048576?), more than the "
-            f"{limits.max_cells:,} cells kpidesk reads.",
-            kind="too_many_cells",
-        )
+    if declared:
+        _refuse_declared(path, label, declared[0], declared[1], limits)
     if max_row * max(max_col, 1) > limits.max_cells:
         raise FileProblem(
             path,

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import Workbook
 from kpidesk.io.parse import ParseRequest, parse_file
 from kpidesk.io.preflight import TEXT_EXTENSIONS, Limits, preflight
 from kpidesk.progress import Progress, check_cancelled
+
+if TYPE_CHECKING:
+    from kpidesk.io.sandbox import SandboxChild
 
 
 def read_workbook(
@@ -48,8 +53,11 @@ def read_workbook(
 
         # The child boots while the pre-flight runs; text files get pandas preloaded for their parser.
         child = SandboxChild(preload=("pandas",) if is_text else ())
+    is_xlsx = os.path.splitext(os.fspath(path))[1].lower() in {".xlsx", ".xlsm"}
     try:
-        verdict = preflight(path, limits)
+        # For xlsx the costly part of the pre-flight (streaming every sheet) runs beside the
+        # sandboxed parse instead of before it; the child's memory cap covers the overlap.
+        verdict = preflight(path, limits, deep=not (is_xlsx and child is not None))
     except BaseException:
         if child is not None:
             child.kill()
@@ -80,8 +88,61 @@ def read_workbook(
             from kpidesk.io.sandbox import SandboxChild
 
             child = SandboxChild(preload=("pandas",) if verdict.format == "csv" else ())
-        workbook = child.run(request, limits, progress)
+        if verdict.format in {"xlsx", "xlsm"} and is_xlsx:
+            workbook = _parse_beside_deep_scan(child, request, limits, progress, detail)
+        else:
+            workbook = child.run(request, limits, progress)
     workbook.warnings[:0] = verdict.warnings
     if progress is not None:
         progress.report(1.0, f"Read {os.path.basename(verdict.path)}")
+    return workbook
+
+
+def _parse_beside_deep_scan(
+    child: SandboxChild, request: ParseRequest, limits: Limits, progress: Progress | None, detail: bool
+) -> Workbook:
+    """Run ``deep_scan`` in a thread while the child parses; its refusal wins over any parse result.
+
+    The thread mostly decompresses (zlib releases the GIL) while this thread
+    sleeps in the child's poll loop, so the two overlap on separate cores.
+    """
+    import threading
+
+    from kpidesk.io.parse import apply_detail_hits
+    from kpidesk.io.preflight import deep_scan
+
+    outcome: dict[str, object] = {}
+
+    def scan() -> None:
+        try:
+            outcome["detail"] = deep_scan(request.path, limits)
+        except FileProblem as problem:
+            outcome["problem"] = problem
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=scan, name="kpidesk-deep-scan", daemon=True)
+    thread.start()
+    # The child cannot apply the scan's detail (it is not known yet): ask it for none of it
+    # on large files, then apply the findings here.
+    from dataclasses import replace
+
+    from kpidesk.io import preflight as preflight_module
+
+    # Small files: openpyxl in the child; large ones: this process applies the scan's findings.
+    small = os.path.getsize(request.path) <= preflight_module.DETAIL_OPENPYXL_MAX_BYTES
+    mode = "openpyxl" if small else "parent"
+    try:
+        workbook = child.run(replace(request, extra={**request.extra, "detail": mode}), limits, progress)
+    except FileProblem:
+        thread.join()
+        if isinstance(outcome.get("problem"), FileProblem):
+            raise outcome["problem"] from None  # the pre-flight's reason is the clearer one
+        raise
+    thread.join()
+    if isinstance(outcome.get("problem"), FileProblem):
+        raise outcome["problem"]
+    hits = outcome.get("detail")
+    if detail and not small and isinstance(hits, dict):
+        apply_detail_hits(workbook, hits)
     return workbook

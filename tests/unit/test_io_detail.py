@@ -102,3 +102,21 @@ def test_streaming_scanner_is_independent_of_chunk_boundaries() -> None:
         for start in range(0, len(data), step):
             pieces.feed(data[start : start + step])
         assert pieces.finish() == expected, step
+
+
+def test_detail_found_beside_the_sandboxed_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large xlsx: the parent scans while the child parses, then applies the findings itself."""
+    from kpidesk.io import preflight, read_workbook
+
+    expected = {name: read_workbook(GOLDEN / name) for name in ("formula_no_cache.xlsx", "tracker_rows.xlsx")}
+    monkeypatch.setattr(preflight, "DETAIL_OPENPYXL_MAX_BYTES", 0)  # every file counts as large
+    for name, workbook in expected.items():
+        scanned = read_workbook(GOLDEN / name, sandbox=True)
+        for a, b in zip(workbook.sheets, scanned.sheets, strict=True):
+            assert (a.percent_cells, a.warnings) == (b.percent_cells, b.warnings)
+    assert read_workbook(GOLDEN / "tracker_rows.xlsx").sheets[0].percent_cells == {
+        (5, 1),
+        (5, 2),
+        (5, 3),
+        (5, 4),
+    }
