@@ -39,6 +39,7 @@ def main() -> int:
     db = tmp / "demo.kpidesk.db"
     with Workspace.open(db) as ws:
         build_demo(ws, today=TODAY)
+        add_an_import(ws, tmp)
     empty = tmp / "empty.kpidesk.db"
     only = sys.argv[1:]
     for mode in (theme.LIGHT, theme.DARK):
@@ -78,6 +79,17 @@ def main() -> int:
         ws2.close()
     app.processEvents()
     return 0
+
+
+def add_an_import(ws, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    """One real import, so the Data page shows its history (and its rollback button)."""
+    from kpidesk.services.import_service import ImportService
+
+    sheet = tmp / "harbor-weekly-tracker.csv"
+    sheet.write_text("month,kpi,value\n2026-09-01,Website visits,655000\n2026-10-01,Website visits,671500\n"
+                     "2026-11-01,Website visits,662600\n2026-11-01,Conversion rate,1.7\n", encoding="utf-8")
+    service = ImportService(ws.db, ws.catalog)
+    service.apply(service.plan(sheet, product="Harbor"))
 
 
 def open_kpi(window, product: str, key: str) -> None:  # type: ignore[no-untyped-def]
