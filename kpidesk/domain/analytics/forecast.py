@@ -90,8 +90,11 @@ def forecast(
     Level/trend recursions (Holt): ℓ_t = α·x_t + (1−α)(ℓ_{t−1} + φ·b_{t−1}),
     b_t = β(ℓ_t − ℓ_{t−1}) + (1−β)·φ·b_{t−1}, forecast ℓ_T + (φ + … + φ^h)·b_T
     (φ = 1 for the linear trend, < 1 when damped). The seasonal candidate adds
-    an additive seasonal term of length 7 (days), 52 (weeks), 12 (months) or
-    4 (quarters). Needs at least 6 values; missing values are dropped.
+    an additive seasonal term of length m = 7 (days), 52 (weeks), 12 (months)
+    or 4 (quarters); it competes when the series minus the holdout still holds
+    two full seasons (n − holdout ≥ 2m; holdout = min(horizon, n // 5), at
+    least 1). Needs at least 6 values; missing periods inside the range are
+    interpolated.
     """
     freq = Frequency(frequency)
     if horizon < 1:
@@ -111,15 +114,15 @@ def forecast(
         raise ValidationError(f"A forecast needs at least 6 values; this series has {n}.")
     values = values_series.to_numpy()
     season = SEASON_LENGTH.get(freq)
-    candidates = [HOLT, DAMPED]
-    if season is not None and n >= 2 * season + 2:
-        candidates.append(SEASONAL)
     holdout = max(1, min(horizon, n // 5))
     train, test = values[:-holdout], values[-holdout:]
+    candidates = [HOLT, DAMPED]
+    # the seasonal model must be fitted on two full seasons *before* the holdout
+    # (statsmodels' seasonal start-up needs them), so that it can be judged too
+    if season is not None and len(train) >= 2 * season:
+        candidates.append(SEASONAL)
     scores: dict[str, float] = {}
     for method in candidates:
-        if method == SEASONAL and len(train) < 2 * season:  # type: ignore[operator]
-            continue
         try:
             fitted = _fit(train, method, season)
             predicted = np.asarray(fitted.forecast(holdout))
