@@ -18,7 +18,9 @@ The pipeline (each step usable on its own)::
    .xls/.ods (calamine), .csv/.tsv/.txt (encoding/delimiter/decimal sniffing,
    ``text_files.py``; pandas' C parser for large files). ``preflight.py``
    refuses empty, oversized, mislabelled, encrypted, zip-bomb, DTD/entity and
-   absurd-dimension files before anything parses them; ``sandbox.py`` parses in
+   absurd-dimension files before anything parses them (for xlsx, the one
+   costly check — streaming each sheet for far-away cells — runs in a thread
+   beside the sandboxed parse, and its refusal wins); ``sandbox.py`` parses in
    a child interpreter capped by ``Limits.memory_bytes`` (RLIMIT_AS) and
    ``Limits.timeout_s`` and killed when ``progress.cancelled()``. With
    ``sandbox="auto"`` every workbook and every large text file goes to the
