@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         self._build_chrome()
         self._build_menus()
         self._restore_settings()
+        # follow the system's light/dark switch while running (unless a theme was picked)
+        QApplication.styleHints().colorSchemeChanged.connect(self._system_scheme_changed)
         self._backup_timer = QTimer(self)
         self._backup_timer.setInterval(AUTO_BACKUP_MS)
         self._backup_timer.timeout.connect(lambda: self.auto_backup("hourly"))
@@ -306,6 +308,10 @@ class MainWindow(QMainWindow):
             else:
                 action.triggered.connect(lambda _=False, t=target: self.open_target(t, False))
         self.recent_menu.setEnabled(bool(recent))
+
+    def _system_scheme_changed(self, *_: Any) -> None:
+        if str(self.settings.value("view/theme", theme.SYSTEM)) == theme.SYSTEM:
+            self.set_theme(theme.SYSTEM)
 
     def set_theme(self, mode: str) -> None:
         app = QApplication.instance()
@@ -617,6 +623,10 @@ class MainWindow(QMainWindow):
                                               self.tr("kpidesk workspace (*.db)"))
         if not path:
             return
+        self.save_copy_to(path)
+
+    def save_copy_to(self, path: str) -> Any:
+        """A consistent copy of the open workspace (SQLite online backup), made on a worker."""
         from kpidesk.storage.db import backup_sqlite
 
         ws = self.ws
@@ -626,8 +636,8 @@ class MainWindow(QMainWindow):
                 backup_sqlite(dbapi, Path(path))
             return path
 
-        self.runner.submit(work, title=self.tr("Saving a copy"),
-                           on_done=lambda p: self.statusBar().showMessage(self.tr("Copy saved to {p}").format(p=p), 6000))
+        return self.runner.submit(work, title=self.tr("Saving a copy"), on_done=lambda p: self.statusBar().showMessage(
+            self.tr("Copy saved to {p}").format(p=p), 6000))
 
     def export_values(self) -> None:
         if self.ws is None:

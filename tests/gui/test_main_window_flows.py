@@ -130,3 +130,27 @@ def test_the_other_pages_plug_in(qtbot, app_theme, workspace):
     win.runner.wait()
     QApplication.processEvents()
     _close(win)
+
+
+def test_save_a_copy_writes_a_workspace_that_opens(qtbot, app_theme, workspace, tmp_path):
+    win = _window(qtbot, workspace)
+    target = tmp_path / "copy.kpidesk.db"
+    task = win.save_copy_to(str(target))
+    qtbot.waitUntil(lambda: task.done, timeout=20000)
+    assert task.error is None, task.details
+    _close(win)
+    with Workspace.open(target, read_only=True) as copy:
+        assert [p.name for p in copy.products.list()] == ["Mobile app", "Web shop"]
+        assert len(copy.measurements.series(workspace.ids["revenue"])) == 12
+
+
+def test_theme_switch_repaints_in_the_dark_palette(qtbot, app_theme, workspace):
+    from kpidesk.gui import theme
+
+    win = _window(qtbot, workspace)
+    win.set_theme(theme.DARK)
+    assert theme.colors().dark and QApplication.palette().window().color() == theme.DARK_COLORS.window
+    assert win.settings.value("view/theme") == theme.DARK
+    win.set_theme(theme.LIGHT)
+    assert not theme.colors().dark
+    _close(win)
