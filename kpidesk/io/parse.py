@@ -127,6 +127,18 @@ def uses_1904_dates(path: str) -> bool:
     return False
 
 
+def _calamine_problem(path: str, exc: Exception, what: str) -> FileProblem:
+    """calamine's error as a FileProblem; its own cell limit (repeated ODS cells) is a size refusal."""
+    text = str(exc)
+    if "cell limit exceeded" in text.lower():
+        return FileProblem(
+            path,
+            f"its repeated cells expand to more cells than kpidesk reads ({text}); a hostile or broken file?",
+            kind="too_many_cells",
+        )
+    return FileProblem(path, f"{what} ({text}).", kind="damaged")
+
+
 def _parse_workbook(request: ParseRequest) -> Workbook:
     import python_calamine as calamine
 
@@ -147,8 +159,8 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
             path, "it is password-protected; remove the password in Excel and try again.", kind="encrypted"
         ) from exc
     except (calamine.ZipError, calamine.XmlError, calamine.CalamineError) as exc:
-        raise FileProblem(
-            path, f"the file is damaged or not a real {request.format} workbook ({exc}).", kind="damaged"
+        raise _calamine_problem(
+            path, exc, f"the file is damaged or not a real {request.format} workbook"
         ) from exc
     names = list(book.sheet_names)
     wanted = names if request.sheets is None else [n for n in names if n in request.sheets]
@@ -172,7 +184,7 @@ def _parse_workbook(request: ParseRequest) -> Workbook:
             rows = sheet.to_python(skip_empty_area=False)
             merged_raw = sheet.merged_cell_ranges or []
         except (calamine.ZipError, calamine.XmlError, calamine.CalamineError) as exc:
-            raise FileProblem(path, f"sheet {name!r} is damaged ({exc}).", kind="damaged") from exc
+            raise _calamine_problem(path, exc, f"sheet {name!r} is damaged") from exc
         n_cols = max((len(r) for r in rows), default=0)
         grid = SheetGrid(
             name=name,

@@ -92,6 +92,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "unsupported.numbers": ("wrong_format", "not spreadsheets kpidesk reads"),
     "deeply_nested.xlsx": ("damaged", "nested more than 64 levels"),
     "password_protected.xls": ("encrypted", "password-protected"),
+    "ods_repeat_bomb.ods": ("too_many_cells", "repeated cells expand"),
 }
 
 
@@ -145,6 +146,25 @@ def make_small(folder: Path) -> None:
         + "]><office:document-content "
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">&lol9;</office:document-content>'
     )
+    # One cell repeated over 16,384 columns × 1,048,576 rows: 17 billion cells from 700 bytes.
+    repeat = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+        '<table:table table:name="Bomb"><table:table-row table:number-rows-repeated="1048576">'
+        '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1">'
+        "<text:p>1</text:p></table:table-cell></table:table-row></table:table>"
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(folder / "ods_repeat_bomb.ods", "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", repeat)
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+        )
     with zipfile.ZipFile(folder / "entity_bomb.ods", "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
         archive.writestr("content.xml", content)
