@@ -38,9 +38,10 @@ def read_workbook(
     expansion (no zip, no XML entities), the pre-flight already refused binary
     data and over-long lines, and the field bound caps its memory at a few
     hundred MB, so the child's ~0.3 s start-up (with pandas) buys nothing
-    there. ``detail``
-    enables the openpyxl pass (formula cells without a saved value, percent
-    formats); ``delimiter``/``decimal`` override the CSV sniffing. Raises
+    there. ``detail`` enables the cell-level pass of xlsx/xlsm files (formula
+    cells without a saved value, percent formats: openpyxl on files up to
+    256 KB, the pre-flight's byte scan above). ``delimiter``/``decimal``
+    override the CSV sniffing. Raises
     ``FileProblem`` (a ``KpideskError``) naming the file and the problem, or
     ``CancelledError`` when ``progress.cancelled()`` turns true.
     """
