@@ -181,4 +181,9 @@ def status_overlay(module: Any, ws: Any, tiles: list[TileData]) -> list[TileData
         for i in by_key.get((item.product, item.kpi_key), []):
             if item.severity > out[i].attention:
                 out[i] = replace(out[i], attention=int(item.severity), attention_reason=item.reason)
+            if getattr(item.kind, "value", item.kind) == "threshold" and not out[i].status:
+                # no goal on this KPI: its RAG colour (the reason starts with it) is the status
+                word = item.reason.split(" ", 1)[0].lower()
+                if word in ("red", "amber"):
+                    out[i] = replace(out[i], status=word)
     return out

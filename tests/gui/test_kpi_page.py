@@ -212,3 +212,12 @@ def test_clicking_a_driver_filters_the_chart_to_its_segment(page, qtbot, workspa
     page.segment_chip.click()
     qtbot.waitUntil(lambda: page.chart_data.segment == "", timeout=10000)
     assert len(page.chart_data.y) == 12
+
+
+def test_quick_granularity_changes_end_on_the_last_choice(page, qtbot):
+    for choice in ("quarter", "year", "month", "quarter", "year"):
+        page.granularity.setCurrentIndex(page.granularity.findData(choice))
+    qtbot.waitUntil(lambda: not page.runner.busy, timeout=20000)
+    # newest request wins: the year view (2025 total = 12 × 1000 + 100 × (0 + … + 11) = 18,600)
+    assert page.chart_data.granularity == "year"
+    assert list(page.chart_data.y) == [18600]

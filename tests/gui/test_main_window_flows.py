@@ -154,3 +154,25 @@ def test_theme_switch_repaints_in_the_dark_palette(qtbot, app_theme, workspace):
     win.set_theme(theme.LIGHT)
     assert not theme.colors().dark
     _close(win)
+
+
+def test_open_the_demo_from_the_welcome_page(qtbot, app_theme, tmp_path):
+    from kpidesk.app import open_workspace
+
+    empty = Workspace.open(tmp_path / "empty.kpidesk.db")
+    win = MainWindow(QSettings(), progress_delay_ms=50, external_pages=False,
+                     opener=lambda target, ro: open_workspace(target, ro, None))
+    qtbot.addWidget(win)
+    win.show()
+    win.set_workspace(empty)
+    win.welcome.buttons["demo"].click()
+    assert win.ws is not empty and win.ws.db.path.name == "demo.kpidesk.db"
+    qtbot.waitUntil(lambda: win.dashboard.canvas.tile_count() > 20, timeout=60000)
+    assert win.current_page() == "dashboard"
+    # the status step colours tiles by goal status or RAG, and lists what needs attention first
+    qtbot.waitUntil(lambda: any(t.status for t in win.dashboard.data.tiles), timeout=60000)
+    sections = win.dashboard.sections()
+    assert sections[0].title == "Needs attention"
+    assert all(t.attention for t in sections[0].tiles)
+    _close(win)
+    win.ws.close()
