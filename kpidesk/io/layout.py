@@ -581,7 +581,14 @@ def _apply_column_overrides(layout: Layout, override: LayoutOverride) -> None:
 
 
 def _find_data_stop(sheet: SheetGrid, head: list[list[Any]], header_row: int) -> int:
-    """Data ends at two blank rows in a row, or a blank row followed by a one-cell title row."""
+    """Where the table ends: after blank rows (two, or one before a one-cell title row)
+    that are *not* followed by more rows of the same table.
+
+    "More of the table" means one of the next three non-blank rows has two or
+    more cells including a number, so a section heading ("RETENTION") or blank
+    lines between months never cut data off, while a HIGHLIGHTS block or a
+    second table's header below two blank rows does end it.
+    """
     blank_run = 0
     seen_data = False
     for r in range(header_row + 1, sheet.n_rows):
@@ -589,22 +596,32 @@ def _find_data_stop(sheet: SheetGrid, head: list[list[Any]], header_row: int) ->
         filled = [v for v in row if v is not None and v != ""]
         if not filled:
             blank_run += 1
-            if seen_data and blank_run >= 2:
-                return r - blank_run + 1
             continue
-        if (
-            seen_data
-            and blank_run >= 1
-            and len(filled) == 1
-            and _is_text(filled[0])
-            and not TOTAL_RE.match(filled[0])
-        ):
-            return r - blank_run
+        if seen_data and blank_run >= 1:
+            single_title = len(filled) == 1 and _is_text(filled[0]) and not TOTAL_RE.match(filled[0])
+            if (blank_run >= 2 or single_title) and not _table_continues(sheet, head, r):
+                return r - blank_run
         blank_run = 0
         seen_data = True
         if r >= len(head):
             return sheet.n_rows  # past the scanned block: assume the table runs to the end
     return sheet.n_rows
+
+
+def _table_continues(sheet: SheetGrid, head: list[list[Any]], start: int) -> bool:
+    """True when one of the next three non-blank rows from ``start`` looks like table data."""
+    seen = 0
+    for r in range(start, min(sheet.n_rows, start + 30)):
+        row = head[r] if r < len(head) else sheet.row_values(r)
+        filled = [v for v in row if v is not None and v != ""]
+        if not filled:
+            continue
+        seen += 1
+        if len(filled) >= 2 and any(_looks_numeric(v, sheet.decimal) for v in filled):
+            return True
+        if seen >= 3:
+            return False
+    return False
 
 
 def _infer_dayfirst(sheet: SheetGrid, layout: Layout) -> bool:

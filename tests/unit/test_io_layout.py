@@ -232,3 +232,31 @@ def test_hidden_sheets_are_listed(tmp_path: Path) -> None:
     workbook.save(path)
     book = read_workbook(path)
     assert (book.sheet_names, book.hidden_sheets) == (["Shown", "Lookup", "Deep"], ["Lookup", "Deep"])
+
+
+def test_section_after_a_blank_row_and_blank_lines_between_months_keep_their_data(tmp_path: Path) -> None:
+    tracker = sheet_from(
+        tmp_path,
+        [
+            ["Metric", "Jan 2024", "Feb 2024"],
+            ["ACQUISITION"],
+            ["Signups", 10, 11],
+            [],
+            ["RETENTION"],
+            ["Churn", 5, 4],
+        ],
+    )
+    layout = detect_layout(tracker)
+    assert layout.data_stop == 6
+    assert [r[2] for r in simple(to_records(tracker, layout))] == ["Signups", "Signups", "Churn", "Churn"]
+    long = sheet_from(
+        tmp_path,
+        [
+            ["Month", "KPI", "Value"],
+            ["2024-01", "Visits", 1],
+            [],
+            [],
+            ["2024-02", "Visits", 2],
+        ],
+    )
+    assert [r[4] for r in simple(to_records(long, detect_layout(long)))] == [1.0, 2.0]
