@@ -46,7 +46,9 @@ LIGHT_COLORS = Colors(
     forecast=QColor("#d35400"), grid=QColor("#e3e6ea"),
 )
 DARK_COLORS = Colors(
-    dark=True, window=QColor("#1f2329"), base=QColor("#181b20"), card=QColor("#272c34"),
+    # base a little lighter than the window: Fusion draws check boxes and inputs in the base
+    # colour with a border darker than the window, which vanished on a darker base
+    dark=True, window=QColor("#1f2329"), base=QColor("#262b33"), card=QColor("#2b313a"),
     card_border=QColor("#3a414c"), text=QColor("#e6e9ee"), muted=QColor("#9aa5b3"),
     accent=QColor("#6ea2ff"), good=QColor("#4cc38a"), bad=QColor("#ff6b5e"), warn=QColor("#f0b44c"),
     neutral=QColor("#9aa5b3"), series=QColor("#6ea2ff"), target=QColor("#c39bd3"),
@@ -76,7 +78,7 @@ def apply(app: QApplication, mode: str = SYSTEM) -> Colors:
     pal = QPalette()
     roles = {
         QPalette.ColorRole.Window: c.window, QPalette.ColorRole.WindowText: c.text,
-        QPalette.ColorRole.Base: c.base, QPalette.ColorRole.AlternateBase: c.window,
+        QPalette.ColorRole.Base: c.base, QPalette.ColorRole.AlternateBase: c.card if c.dark else c.window,
         QPalette.ColorRole.Text: c.text, QPalette.ColorRole.Button: c.card,
         QPalette.ColorRole.ButtonText: c.text, QPalette.ColorRole.ToolTipBase: c.card,
         QPalette.ColorRole.ToolTipText: c.text, QPalette.ColorRole.Highlight: c.accent,
