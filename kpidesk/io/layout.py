@@ -29,6 +29,7 @@ from typing import Any
 
 from kpidesk.io.grid import SheetGrid, a1, column_letter
 from kpidesk.io.period_labels import ParsedPeriod, PeriodProblem, find_year, parse_period
+from kpidesk.io.values import is_missing_text
 
 LONG, WIDE, ROWS, UNKNOWN = "long", "wide", "rows", "unknown"
 SCAN_ROWS = 60
@@ -358,6 +359,8 @@ def _profile_columns(
         for c, value in enumerate(row[:width]):
             if value is None or value == "":
                 continue
+            if isinstance(value, str) and is_missing_text(value):
+                continue  # "n/a", "—": says nothing about what the column holds
             prof = profiles[c]
             prof.non_empty += 1
             digits = value.strip() if isinstance(value, str) else ""

@@ -260,3 +260,18 @@ def test_section_after_a_blank_row_and_blank_lines_between_months_keep_their_dat
         ],
     )
     assert [r[4] for r in simple(to_records(long, detect_layout(long)))] == [1.0, 2.0]
+
+
+def test_a_column_of_mostly_na_is_still_a_kpi_column(tmp_path: Path) -> None:
+    grid = sheet_from(
+        tmp_path,
+        [
+            ["Month", "NPS", "Visits"],
+            ["2024-01", "n/a", 5],
+            ["2024-02", "n/a", 6],
+            ["2024-03", "—", 7],
+            ["2024-04", 41, 8],
+        ],
+    )
+    layout = detect_layout(grid)
+    assert layout.kpi_cols == {1: "NPS", 2: "Visits"}
