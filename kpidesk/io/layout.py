@@ -532,6 +532,11 @@ def _fill_long(
     value_named = [c for c in numeric if _has_word(headers[c], _VALUE_WORDS)]
     layout.kpi_col = (kpi_named or texts or [None])[0]
     layout.value_col = (value_named or numeric or [None])[0]
+    used = taken | {layout.kpi_col, layout.value_col}
+    for c, prof in enumerate(profile):
+        if c not in used and prof.non_empty:
+            label = headers[c] or f"column {column_letter(c)}"
+            layout.skipped_cols.append((c, f"“{label}” is not used (one value column per row is imported)"))
     del override
 
 
@@ -581,6 +586,19 @@ def _apply_column_overrides(layout: Layout, override: LayoutOverride) -> None:
             else f"Column {column_letter(c)}"
             for c in override.kpi_cols
         }
+    # A column the user chose is no longer "skipped".
+    used = {
+        layout.period_col,
+        layout.kpi_col,
+        layout.value_col,
+        layout.label_col,
+        layout.segment_col,
+        layout.product_col,
+        layout.note_col,
+        *layout.kpi_cols,
+        *layout.period_cols,
+    }
+    layout.skipped_cols = [(c, reason) for c, reason in layout.skipped_cols if c not in used]
 
 
 def _find_data_stop(sheet: SheetGrid, head: list[list[Any]], header_row: int) -> int:

@@ -122,6 +122,7 @@ def test_long_with_segment_target_and_bad_rows(tmp_path: Path) -> None:
         2,
         4,
     )
+    assert layout.skipped_cols == [(3, "“Target” is not used (one value column per row is imported)")]
     assert simple(to_records(grid, layout)) == [
         (2, "E", "Revenue", "2024-01-01", 90.0, "EU", ""),
         (3, "E", "Revenue", "2024-02-01", 95.0, "EU", ""),
@@ -275,3 +276,15 @@ def test_a_column_of_mostly_na_is_still_a_kpi_column(tmp_path: Path) -> None:
     )
     layout = detect_layout(grid)
     assert layout.kpi_cols == {1: "NPS", 2: "Visits"}
+
+
+def test_choosing_a_skipped_column_removes_it_from_the_skipped_list(tmp_path: Path) -> None:
+    grid = sheet_from(
+        tmp_path, [["Date", "KPI", "Target", "Actual"], [dt.date(2024, 1, 1), "Revenue", 100, 90]]
+    )
+    assert detect_layout(grid).skipped_cols == [
+        (2, "“Target” is not used (one value column per row is imported)")
+    ]
+    chosen = detect_layout(grid, LayoutOverride(value_col=2))
+    assert chosen.skipped_cols == []
+    assert simple(to_records(grid, chosen)) == [(2, "C", "Revenue", "2024-01-01", 100.0, "", "")]
