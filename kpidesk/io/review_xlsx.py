@@ -1,0 +1,462 @@
+"""The review pack as an Excel workbook (openpyxl).
+
+Sheets, in order:
+
+* **Summary** — the headline table (current, previous, change, change %, target,
+  status) with conditional formatting (status colours; the change is green when
+  it moves the way the KPI wants and red otherwise), then the attention list,
+  the open actions carried over and "what changed since the last review".
+* **Movers** — the biggest movers with their one-line explanation and drivers.
+* **Goals** — progress, pace, status, forecast and the SMART findings.
+* **Actions**, **Notes** (the review notes, per-KPI notes and decisions).
+* **Definitions** — each KPI's definition, formula and convention.
+* one sheet per KPI — its values with targets, change vs the previous value
+  and change %, and a native Excel line chart of the value and the target.
+
+Every sheet prints landscape, fitted to one page wide, with the product and
+period in the header and "Page n of m" in the footer. The file is written to a
+temporary file next to the destination and renamed into place, so a failure
+never leaves half a workbook behind.
+
+Text typed by people (notes, actions, KPI names) is always stored as text:
+openpyxl would otherwise turn a string that starts with ``=`` into a formula
+(a note like ``=HYPERLINK("http://evil")`` must not become a live link).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kpidesk.progress import Progress
+
+if TYPE_CHECKING:
+    from kpidesk.services.review_service import Headline, ReviewContent
+
+#: goal statuses and RAG colours -> a traffic-light group for colouring
+STATUS_GROUP = {
+    "achieved": "good", "on_track": "good", "green": "good",
+    "behind": "warn", "at_risk": "warn", "amber": "warn",
+    "overdue": "bad", "missed": "bad", "red": "bad",
+}
+#: fill colours of the groups (light, readable with black text when printed)
+GROUP_FILL = {"good": "C6EFCE", "warn": "FFEB9C", "bad": "FFC7CE"}
+GROUP_FONT = {"good": "006100", "warn": "9C5700", "bad": "9C0006"}
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def status_label(status: str) -> str:
+    """'on_track' -> 'on track'; '' -> ''."""
+    return status.replace("_", " ")
+
+
+def format_value(value: float | None, unit: str, currency: str = "") -> str:
+    """A value for people: '12.5 %', '1,234', 'EUR 1.2M', '4.32'."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "percent":
+        return f"{value:.1f} %"
+    if unit == "currency":
+        size = abs(value)
+        text = f"{value / 1e6:.2f}M" if size >= 1e6 else f"{value:,.0f}"
+        return f"{currency} {text}".strip()
+    if unit == "count" or abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def format_change(headline: Headline) -> str:
+    """'+1.2 pp' for percent KPIs, else '+3.4 %' (relative) or '+12' when the base is 0."""
+    if headline.change is None:
+        return "–"
+    if headline.unit == "percent":
+        return f"{headline.change:+.1f} pp"
+    if headline.change_pct is not None:
+        return f"{headline.change_pct:+.1f} %"
+    return f"{headline.change:+,.3g}"
+
+
+def number_format(unit: str, currency: str = "") -> str:
+    """An Excel number format for a KPI's unit (percent values are stored in points)."""
+    if unit == "percent":
+        return '0.0" %"'
+    if unit == "currency":
+        return f'#,##0 "{currency}"' if currency else "#,##0"
+    if unit == "count":
+        return "#,##0"
+    return "#,##0.00"
+
+
+def sheet_title(name: str, used: set[str]) -> str:
+    """A valid, unique worksheet name (31 characters, none of []:*?/\\)."""
+    base = _SHEET_BAD.sub("-", name).strip("' ") or "KPI"
+    base = base[:31]
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(title.lower())
+    return title
+
+
+def _header_text(text: str) -> str:
+    """Header/footer codes start with '&': a literal ampersand is written '&&'."""
+    return text.replace("&", "&&")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class _Sheet:
+    """Small writing helpers around one worksheet: text is always text."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 1
+
+    def text(self, row: int, col: int, value: Any, *, bold: bool = False) -> Any:
+        cell = self.ws.cell(row=row, column=col)
+        if value is None:
+            return cell
+        if isinstance(value, str):
+            cell.value = value
+            # a user's "=..." / "+..." / "-..." / "@..." stays text, never a formula
+            cell.data_type = "s"
+        else:
+            cell.value = _finite(value)
+        if bold:
+            from openpyxl.styles import Font
+
+            cell.font = Font(bold=True)
+        return cell
+
+    def line(self, values: Sequence[Any], *, bold: bool = False) -> int:
+        for col, value in enumerate(values, start=1):
+            self.text(self.row, col, value, bold=bold)
+        self.row += 1
+        return self.row - 1
+
+    def heading(self, text: str, size: int = 12) -> None:
+        from openpyxl.styles import Font
+
+        cell = self.text(self.row, 1, text)
+        cell.font = Font(bold=True, size=size)
+        self.row += 1
+
+    def table_header(self, values: Sequence[str]) -> int:
+        from openpyxl.styles import Font, PatternFill
+
+        row = self.line(values)
+        for col in range(1, len(values) + 1):
+            cell = self.ws.cell(row=row, column=col)
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="44546A")
+        return row
+
+    def widths(self, widths: Iterable[float]) -> None:
+        from openpyxl.utils import get_column_letter
+
+        for col, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(col)].width = width
+
+    def wrap(self, col: int, first: int, last: int) -> None:
+        from openpyxl.styles import Alignment
+
+        for row in range(first, last + 1):
+            self.ws.cell(row=row, column=col).alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def write_review_xlsx(content: ReviewContent, path: str | Path, progress: Progress | None = None) -> Path:
+    """Write the review pack workbook to ``path`` (atomically) and return the path."""
+    from openpyxl import Workbook
+
+    from kpidesk.storage.atomic import atomic_path
+
+    path = Path(path)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    _summary(_Sheet(summary), content)
+    _movers(_Sheet(wb.create_sheet("Movers")), content)
+    _goals(_Sheet(wb.create_sheet("Goals")), content)
+    _actions(_Sheet(wb.create_sheet("Actions")), content)
+    _notes(_Sheet(wb.create_sheet("Notes")), content)
+    _definitions(_Sheet(wb.create_sheet("Definitions")), content)
+    used = {ws.title.lower() for ws in wb.worksheets}
+    kpis = {k.id: k for k in content.kpis}
+    total = max(len(content.headlines), 1)
+    for n, headline in enumerate(content.headlines):
+        if progress is not None:
+            from kpidesk.errors import CancelledError
+
+            if progress.cancelled():
+                raise CancelledError("The review pack was cancelled; no file was written.")
+            progress.report(n / total, f"Sheet for {headline.name}")
+        title = sheet_title(headline.name if len({h.name for h in content.headlines}) == len(content.headlines)
+                            else f"{headline.product} {headline.name}", used)
+        _kpi_sheet(_Sheet(wb.create_sheet(title)), content, headline, kpis.get(headline.kpi_id))
+    header = _header_text(f"{content.product} — review of {content.period.label}")
+    for ws in wb.worksheets:
+        _print_setup(ws, header)
+    with atomic_path(path, what="the review workbook") as tmp:
+        wb.save(tmp)
+    if progress is not None:
+        progress.report(1.0, "Workbook written")
+    return path
+
+
+def _print_setup(ws: Any, header: str) -> None:
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.gridLines = False
+    ws.oddHeader.left.text = header
+    ws.oddHeader.right.text = "&A"  # the sheet name
+    ws.oddFooter.center.text = "Page &P of &N"
+    ws.oddFooter.right.text = _header_text(f"kpidesk · {dt.date.today():%d %b %Y}")
+
+
+_HEADLINE_COLUMNS = ["Product", "KPI", "Unit", "Direction", "Current", "Previous", "Change", "Change %",
+                     "Target", "Status"]
+
+
+def _summary(s: _Sheet, c: ReviewContent) -> None:
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+
+    s.heading(c.title, 14)
+    compare = "same period last year" if c.compare_mode == "last_year" else "previous period"
+    s.line([f"Period {c.period.label} ({c.period.start:%d %b %Y} – {c.period.end:%d %b %Y}), "
+            f"compared with the {compare} {c.compare.label}. Prepared {c.today:%d %b %Y}."])
+    s.row += 1
+    s.heading("Headline KPIs")
+    first = s.table_header(_HEADLINE_COLUMNS) + 1
+    for h in c.headlines:
+        row = s.line([h.product, h.name + (" (so far)" if h.partial else ""), h.unit, h.direction, h.current,
+                      h.previous, h.change, None if h.change_pct is None else h.change_pct / 100, h.target,
+                      status_label(h.status)])
+        fmt = number_format(h.unit, h.currency)
+        for col in (5, 6, 7, 9):
+            s.ws.cell(row=row, column=col).number_format = fmt
+        s.ws.cell(row=row, column=8).number_format = "+0.0%;-0.0%;0.0%"
+    last = max(s.row - 1, first)
+    # status colours: one rule per traffic-light group on the Status column
+    for group, words in (("good", ["achieved", "on track", "green"]), ("warn", ["behind", "at risk", "amber"]),
+                         ("bad", ["overdue", "missed", "red"])):
+        condition = "OR(" + ",".join(f'$J{first}="{w}"' for w in words) + ")"
+        s.ws.conditional_formatting.add(
+            f"J{first}:J{last}",
+            FormulaRule(formula=[condition], fill=PatternFill("solid", bgColor=GROUP_FILL[group]),
+                        font=Font(color=GROUP_FONT[group])))
+    # change colours: green when the change goes the KPI's way, red when it goes against it
+    good = f'OR(AND($D{first}="up",$G{first}>0),AND($D{first}="down",$G{first}<0))'
+    bad = f'OR(AND($D{first}="up",$G{first}<0),AND($D{first}="down",$G{first}>0))'
+    for formula, group in ((good, "good"), (bad, "bad")):
+        s.ws.conditional_formatting.add(
+            f"G{first}:H{last}",
+            FormulaRule(formula=[formula], fill=PatternFill("solid", bgColor=GROUP_FILL[group]),
+                        font=Font(color=GROUP_FONT[group])))
+    s.row += 1
+    s.heading("Needs attention")
+    if c.attention:
+        s.table_header(["Product", "Subject", "Why", "Severity"])
+        start = s.row
+        for item in c.attention:
+            s.line([item.product, item.subject, item.reason, item.severity])
+        s.wrap(3, start, s.row - 1)
+    else:
+        s.line(["Nothing needs attention."])
+    s.row += 1
+    s.heading("Open actions carried over")
+    if c.carried_actions:
+        s.table_header(["Action", "Owner", "Due"])
+        for item in c.carried_actions:
+            s.line([item.text, item.owner, item.due_date])
+    else:
+        s.line(["None."])
+    s.row += 1
+    s.heading("Since the last review")
+    for text in c.since_last:
+        s.line([text])
+    if c.annotations:
+        s.row += 1
+        s.heading("Annotations in the period")
+        for note in c.annotations:
+            s.line([note.date, note.text])
+    if c.anomalies:
+        s.row += 1
+        s.heading("Anomalies in the period")
+        for anomaly in c.anomalies:
+            s.line([anomaly.period, f"{anomaly.kpi_key}: {format_value(anomaly.value, '')} "
+                                    f"{anomaly.note}".strip()])
+    s.widths([14, 34, 10, 10, 14, 14, 13, 10, 14, 12])
+    s.ws.freeze_panes = "A5"
+
+
+def _movers(s: _Sheet, c: ReviewContent) -> None:
+    s.heading(f"Biggest movers, {c.period.label} vs {c.compare.label}")
+    if not c.movers:
+        s.line(["No movers: custom periods or KPIs without values in both periods."])
+    for explanation in c.movers:
+        s.row += 1
+        row = s.line([explanation.kpi_name, explanation.headline], bold=False)
+        s.ws.cell(row=row, column=1).font = s.ws.cell(row=row, column=1).font.copy(bold=True)
+        for driver in explanation.drivers[:5]:
+            share = "" if driver.share is None else f"{driver.share:.0%} of the change"
+            s.line(["", f"  {driver.label}: {driver.contribution:+,.3g}", share])
+        for note in explanation.context[:3]:
+            s.line(["", f"  {note.day:%d %b %Y}: {note.text}"])
+    s.widths([30, 90, 22])
+
+
+def _goals(s: _Sheet, c: ReviewContent) -> None:
+    s.heading("Goals")
+    s.table_header(["Goal", "KPI", "Owner", "Due", "Status", "Progress", "Expected by now", "Latest", "Forecast",
+                    "Why", "SMART findings"])
+    start = s.row
+    for e in c.goals:
+        findings = c.smart.get(e.goal.id or -1, [])
+        smart = "\n".join(f"{f.letter} {f.verdict.value}: {f.sentence}" for f in findings)
+        latest = "" if e.latest is None else f"{format_value(e.latest[1], e.kpi.unit)} ({e.latest[0]:%b %Y})"
+        row = s.line([e.goal.statement, e.kpi.name, e.goal.owner, e.goal.due, status_label(e.status.value),
+                      e.progress, e.expected, latest, e.forecast.summary() if e.forecast else "", e.reason, smart])
+        s.ws.cell(row=row, column=6).number_format = "0%"
+        s.ws.cell(row=row, column=7).number_format = "0%"
+        s.ws.cell(row=row, column=4).number_format = "yyyy-mm-dd"
+        cell = s.ws.cell(row=row, column=5)
+        group = STATUS_GROUP.get(e.status.value)
+        if group:
+            from openpyxl.styles import Font, PatternFill
+
+            cell.fill = PatternFill("solid", fgColor=GROUP_FILL[group])
+            cell.font = Font(color=GROUP_FONT[group])
+    for col in (1, 9, 10, 11):
+        s.wrap(col, start, s.row - 1)
+    if not c.goals:
+        s.line(["No goals for this product."])
+    s.widths([40, 22, 14, 11, 10, 9, 9, 16, 40, 40, 60])
+
+
+def _actions(s: _Sheet, c: ReviewContent) -> None:
+    names = {k.id: k.name for k in c.kpis}
+    s.heading("Action items")
+    s.table_header(["Action", "Owner", "Due", "Done", "KPI", "Carried over"])
+    actions = [i for i in c.items if i.kind == "action"]
+    for item in actions:
+        row = s.line([item.text, item.owner, item.due_date, "yes" if item.done else "no",
+                      names.get(item.kpi_id or -1, ""), "yes" if item.carried_from_id else ""])
+        s.ws.cell(row=row, column=3).number_format = "yyyy-mm-dd"
+    if not actions:
+        s.line(["No action items yet."])
+    s.wrap(1, 3, s.row)
+    s.widths([60, 16, 12, 7, 26, 12])
+
+
+def _notes(s: _Sheet, c: ReviewContent) -> None:
+    names = {k.id: k.name for k in c.kpis}
+    s.heading("Notes")
+    if c.review.notes:
+        row = s.line([c.review.notes])
+        s.wrap(1, row, row)
+    s.row += 1
+    s.table_header(["Kind", "KPI", "Text", "By"])
+    start = s.row
+    for item in c.items:
+        if item.kind == "action":
+            continue
+        s.line([item.kind, names.get(item.kpi_id or -1, ""), item.text, item.updated_by])
+    s.wrap(3, start, s.row)
+    s.widths([10, 26, 80, 14])
+
+
+def _definitions(s: _Sheet, c: ReviewContent) -> None:
+    s.heading("Definitions")
+    s.table_header(["KPI", "Key", "Unit", "Direction", "Aggregation", "Definition", "Formula", "Convention"])
+    start = s.row
+    for kpi in c.kpis:
+        s.line([kpi.name, kpi.key, kpi.unit + (f" ({kpi.currency})" if kpi.currency else ""), kpi.direction,
+                kpi.aggregation, kpi.definition or "", kpi.formula_text or kpi.formula or "", kpi.convention or ""])
+    for col in (6, 7, 8):
+        s.wrap(col, start, s.row)
+    s.widths([26, 20, 12, 10, 12, 50, 40, 30])
+
+
+def _kpi_sheet(s: _Sheet, c: ReviewContent, h: Headline, kpi: Any) -> None:
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.styles import Font
+
+    s.heading(f"{h.name} ({h.product})", 13)
+    s.line([f"{c.period.label}: {format_value(h.current, h.unit, h.currency)}; "
+            f"{c.compare.label}: {format_value(h.previous, h.unit, h.currency)}; change {format_change(h)}"
+            + (f"; target {format_value(h.target, h.unit, h.currency)}" if h.target is not None else "")
+            + (f"; status {status_label(h.status)}" if h.status else "")])
+    if kpi is not None and kpi.definition:
+        s.line([kpi.definition])
+    s.row += 1
+    header = s.table_header(["Period", "Value", "Target", "Change", "Change %", "In review period"])
+    series = c.series.get(h.kpi_id, [])
+    schedule = sorted(c.targets.get(h.kpi_id, {}).items())
+    fmt = number_format(h.unit, h.currency)
+    previous: float | None = None
+    for day, value in series:
+        target = _target_on(schedule, day)
+        change = None if previous is None else value - previous
+        pct = None if previous in (None, 0) or change is None else change / abs(previous)  # type: ignore[arg-type]
+        row = s.line([day, value, target, change, pct, "yes" if c.period.start <= day <= c.period.end else ""])
+        s.ws.cell(row=row, column=1).number_format = "yyyy-mm"
+        for col in (2, 3, 4):
+            s.ws.cell(row=row, column=col).number_format = fmt
+        s.ws.cell(row=row, column=5).number_format = "+0.0%;-0.0%;0.0%"
+        if c.period.start <= day <= c.period.end:
+            s.ws.cell(row=row, column=6).font = Font(bold=True)
+        previous = value
+    last = s.row - 1
+    if series:
+        chart = LineChart()
+        chart.title = h.name
+        chart.y_axis.title = h.unit + (f" ({h.currency})" if h.currency else "")
+        chart.x_axis.number_format = "mmm yy"
+        chart.height, chart.width = 8, 18
+        data = Reference(s.ws, min_col=2, max_col=3 if schedule else 2, min_row=header, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+        chart.set_categories(Reference(s.ws, min_col=1, min_row=header + 1, max_row=last))
+        if schedule and len(chart.series) > 1:
+            target_line = chart.series[1]
+            target_line.graphicalProperties.line.dashStyle = "dash"
+            target_line.graphicalProperties.line.solidFill = "C00000"
+            target_line.smooth = False
+        chart.series[0].graphicalProperties.line.solidFill = "2F5597"
+        chart.series[0].smooth = False
+        s.ws.add_chart(chart, "H5")
+    else:
+        s.line(["No values recorded up to the end of the period."])
+    notes = [a for a in c.annotations if a.kpi_id in (None, h.kpi_id)]
+    if notes:
+        row = 22
+        s.text(row, 8, "Annotations", bold=True)
+        for n, note in enumerate(notes, start=1):
+            s.text(row + n, 8, f"{note.date:%d %b %Y}: {note.text}")
+    s.widths([11, 14, 14, 13, 10, 10])
+
+
+def _target_on(schedule: list[tuple[dt.date, float]], day: dt.date) -> float | None:
+    """The target in force on ``day``: the latest scheduled target dated on or before it."""
+    found = None
+    for start, value in schedule:
+        if start > day:
+            break
+        found = value
+    return found
