@@ -360,8 +360,7 @@ class ReviewService:
             previous = aggregate_over([r for r in rows if compare.start <= r[0] <= compare.end], kpi.aggregation,
                                       kpi.unit)
             schedule = targets.schedule(kpi.id)
-            in_period = [v for d, v in sorted(schedule.items()) if period.start <= d <= period.end]
-            target = in_period[-1] if in_period else None
+            target = period_target(schedule, kpi.aggregation, kpi.frequency, period)
             state = goal_status.get(f"{kpi.key}@{product_names[kpi.product_id]}", "")
             if not state and current is not None:
                 thresholds = targets.thresholds(kpi.id, as_of=period.end)
@@ -435,6 +434,48 @@ class ReviewService:
         out.append(f"{len(targets)} target(s) set or changed.")
         out.append(f"{len(imports)} import(s)" + (": " + ", ".join(b.file_name for b in imports[:5]) if imports else "."))
         return out
+
+
+def period_target(schedule: dict[dt.date, float], aggregation: str, frequency: str,
+                  period: ReviewPeriod) -> float | None:
+    """The target of the whole review period from a KPI's per-period target schedule.
+
+    A target is in force from its date until the next one. For a summed KPI the
+    period's target is the sum of the targets of the KPI's own periods in it
+    (monthly target 650,000 visits -> a quarter's target of 3 x 650,000 =
+    1,950,000); for every other aggregation it is the target in force at the
+    end of the period. None when some KPI period in it has no target.
+    """
+    from kpidesk.domain.periods import period_start
+
+    steps = sorted(schedule.items())
+    if not steps:
+        return None
+
+    def in_force(day: dt.date) -> float | None:
+        found = None
+        for start, value in steps:
+            if start > day:
+                break
+            found = value
+        return found
+
+    if aggregation != Aggregation.SUM.value:
+        last = period_start(period.end, frequency)
+        return in_force(last)
+    total = 0.0
+    day = period_start(period.start, frequency)
+    if day < period.start:  # the KPI's period straddles the start: it is not wholly in the review period
+        day = next_period_start(day, frequency)
+    count = 0
+    while day <= period.end:
+        value = in_force(day)
+        if value is None:
+            return None
+        total += value
+        count += 1
+        day = next_period_start(day, frequency)
+    return total if count else None
 
 
 def _frequency_of(review: Review) -> Frequency | None:
