@@ -167,7 +167,10 @@ def _series_frame(kpi, series: DemoSeries, first_month: dt.date, last_month: dt.
             if series.high is not None:
                 value = min(value, series.high)
             row["denominator"] = float(denominator)
-            row["numerator"] = value * denominator
+            # stored parts follow the app's convention value = num / den × (100 for percent, else 1):
+            # NPS is a "score" with scale 100, so its numerator carries the ×100 itself
+            unit_scale = 100.0 if kpi.unit == "percent" else 1.0
+            row["numerator"] = value * series.scale / unit_scale * denominator
             row["value"] = value * series.scale
         rows.append(row)
         day = next_period_start(day, kpi.frequency)
