@@ -41,6 +41,9 @@ CHILD_FLAG = "--kpidesk-read-child"
 #: Modules the child may import before the request arrives (pandas parses large CSV files).
 _PRELOADABLE = {"pandas"}
 _POLL_S = 0.05
+# Windows has neither SIGKILL nor SIGBUS; their POSIX numbers never match a Windows exit code.
+_SIGKILL = getattr(signal, "SIGKILL", 9)
+_SIGBUS = getattr(signal, "SIGBUS", 7)
 
 
 class SandboxChild:
@@ -172,10 +175,10 @@ def _interpret(
                 details=str(payload[1]),
             )
     if (
-        returncode in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS)
+        returncode in (-_SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -_SIGBUS)
         or "memory" in stderr_text.lower()
     ):
-        if returncode in (-signal.SIGSEGV, -signal.SIGBUS):
+        if returncode in (-signal.SIGSEGV, -_SIGBUS):
             raise FileProblem(
                 path,
                 "the spreadsheet parser crashed on this file (damaged or hostile); nothing was imported.",
