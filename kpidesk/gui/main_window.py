@@ -53,12 +53,17 @@ PAGES = ["dashboard", "kpi", "goals", "data", "reviews"]
 PAGE_TITLES = {"dashboard": "Dashboard", "kpi": "KPI detail", "goals": "Goals", "data": "Data", "reviews": "Reviews"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv", ".txt"}
 MAX_RECENT = 8
+# where the review engineer's page may live: the first module with a ReviewPage wins
+REVIEW_PAGE_MODULES = ("kpidesk.gui.views.review_page", "kpidesk.gui.report.review_page", "kpidesk.gui.report")
 AUTO_BACKUP_MS = 5 * 60 * 1000  # the service decides whether an hour of edits has passed
 
 
 def optional_page(module_name: str, class_name: str) -> type | None:
     """The page class when its module is present (another engineer may still be writing it)."""
-    if importlib.util.find_spec(module_name) is None:
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except ModuleNotFoundError:  # its parent package is not there either
         return None
     try:
         module = importlib.import_module(module_name)
@@ -401,7 +406,11 @@ class MainWindow(QMainWindow):
         data = optional_page("kpidesk.gui.views.data_page", "DataPage") if external else None
         self._add_page("data", data(self.ws, self.runner) if data else PlaceholderPage(
             self.tr("Data"), self.tr("Imports and data sources will appear here.")))
-        review = optional_page("kpidesk.gui.views.review_page", "ReviewPage") if external else None
+        review = None
+        for module_name in REVIEW_PAGE_MODULES if external else ():
+            review = optional_page(module_name, "ReviewPage")
+            if review is not None:
+                break
         if review is not None:
             self._add_page("reviews", review(self.ws, self.runner))
         else:

@@ -1,8 +1,9 @@
 """The Reviews page slot.
 
-The review engineer replaces this module's :func:`create` (or provides
-``kpidesk.gui.views.review_page.ReviewPage(workspace, runner, parent)``, which the
-main window prefers when it exists). Until then a calm placeholder shows.
+The review engineer provides ``ReviewPage(workspace, runner, parent=None)`` with
+``refresh(changes)`` in ``kpidesk.gui.views.review_page``, ``kpidesk.gui.report.review_page``
+or ``kpidesk.gui.report`` (see ``REVIEW_PAGE_MODULES`` in the main window); the
+main window uses the first it finds. Until then this calm placeholder shows.
 """
 
 from __future__ import annotations
