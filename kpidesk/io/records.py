@@ -498,7 +498,9 @@ def _wide(sheet: SheetGrid, layout: Layout, path: str) -> list[pd.DataFrame]:
             "found next to the period column.",
             kind="layout",
         )
-    rows = _data_rows(sheet, layout, [layout.period_col])
+    # A row counts when its period or any KPI cell is filled: values without a period become
+    # "no period" problems the user sees, never silently dropped cells.
+    rows = _data_rows(sheet, layout, [layout.period_col, *layout.kpi_cols])
     period = parse_period_column(sheet, layout.period_col, rows, layout)
     extras = _extras(sheet, layout, rows)
     skip = np.where(period["is_total"], "totals/average row", "").astype(object)
@@ -522,9 +524,9 @@ def _rows(sheet: SheetGrid, layout: Layout, path: str) -> list[pd.DataFrame]:
         raise FileProblem(
             path or sheet.name, f"sheet {sheet.name!r}: no column header is a period.", kind="layout"
         )
-    rows = _data_rows(sheet, layout, [layout.label_col])
+    # Values under an empty label become "no KPI name" problems rather than vanishing.
+    rows = _data_rows(sheet, layout, [layout.label_col, *layout.period_cols])
     kpi = _texts(sheet, layout.label_col, rows)
-    rows, kpi = rows[kpi != ""], kpi[kpi != ""]
     skip = _totals_skip(kpi, np.zeros(len(rows), bool))
     extras = _extras(sheet, layout, rows)
     frames = []

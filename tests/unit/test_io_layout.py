@@ -288,3 +288,18 @@ def test_choosing_a_skipped_column_removes_it_from_the_skipped_list(tmp_path: Pa
     chosen = detect_layout(grid, LayoutOverride(value_col=2))
     assert chosen.skipped_cols == []
     assert simple(to_records(grid, chosen)) == [(2, "C", "Revenue", "2024-01-01", 100.0, "", "")]
+
+
+def test_values_without_a_period_or_label_are_problems_not_dropped(tmp_path: Path) -> None:
+    wide = sheet_from(tmp_path, [["Month", "Visits"], ["2024-01", 5], [None, 6]])
+    assert simple(to_records(wide, detect_layout(wide))) == [
+        (2, "B", "Visits", "2024-01-01", 5.0, "", ""),
+        (3, "B", "Visits", None, 6.0, "", "no period"),
+    ]
+    tracker = sheet_from(tmp_path, [["Metric", "Jan 2024", "Feb 2024"], ["Leads", 1, 2], [None, 3, 4]])
+    assert [r[6] for r in simple(to_records(tracker, detect_layout(tracker)))] == [
+        "",
+        "",
+        "no KPI name",
+        "no KPI name",
+    ]
