@@ -382,7 +382,7 @@ class SourceService:
                 session.add(source)
                 session.commit()
 
-    def _kpi_for(self, product_id: int, key: str, frequency: Frequency) -> Kpi:
+    def _kpi_for(self, product_id: int, key: str, frequency: Frequency, unit: str | None = None) -> Kpi:
         """The product's KPI for a recipe output, created from the catalog (or as a
         custom KPI) when missing. A measured KPI has no formula: a catalog formula
         (e.g. stickiness = dau / mau × 100) is dropped, since the values now come
@@ -392,9 +392,15 @@ class SourceService:
         if kpi is not None:
             if kpi.formula:
                 kpi, _ = self._kpis.update(kpi.id, formula=None)  # type: ignore[arg-type]
+            if unit is not None and kpi.unit != unit:
+                # a convention that changes the unit (CSAT as a mean score): a ratio is
+                # rolled up ×100 only for percent, so a stale unit gives wrong quarters
+                kpi, _ = self._kpis.update(kpi.id, unit=unit)  # type: ignore[arg-type]
             return kpi
         if key in self._catalog:
-            kpi, _ = self._kpis.add_from_catalog(product_id, key, frequency=frequency.value, formula="")
+            kpi, _ = self._kpis.add_from_catalog(
+                product_id, key, frequency=frequency.value, formula="", unit=unit
+            )
             return kpi
         extra = EXTRA_KPIS.get(key, {"name": key.replace("_", " ").capitalize()})
         fields = {k: str(v) for k, v in extra.items() if k != "name"}
@@ -420,7 +426,7 @@ class SourceService:
         kpi_ids: set[int] = set()
         conventions: dict[int, str] = {}
         for output in result.outputs:
-            kpi = self._kpi_for(source.product_id, output.key, output.frequency)
+            kpi = self._kpi_for(source.product_id, output.key, output.frequency, output.unit)
             kpi_ids.add(kpi.id)  # type: ignore[arg-type]
             if not output.segment:
                 conventions[kpi.id] = output.convention  # type: ignore[index]

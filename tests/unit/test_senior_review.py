@@ -36,3 +36,45 @@ def test_demo_ratio_kpis_store_parts_consistent_with_their_unit(demo_workspace) 
     quarters = MetricsService(ws.db, ws.catalog).series(nps.id, "quarter")
     monthly = ws.measurements.series(nps.id)["value"]
     assert monthly.min() <= quarters.iloc[0] <= monthly.max()
+
+
+def _survey_workspace(tmp_path, scores: list[int], conventions: dict[str, str]):  # type: ignore[no-untyped-def]
+    from kpidesk.services.source_service import SourceService
+    from kpidesk.services.workspace import Workspace
+
+    dates = ["2024-01-05", "2024-01-20", "2024-02-03", "2024-03-10", "2024-03-11", "2024-03-12"]
+    pd.DataFrame({"date": dates[: len(scores)], "score": scores}).to_csv(tmp_path / "survey.csv", index=False)
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    SourceService(ws.db, ws.catalog).add("App", tmp_path / "survey.csv", "survey", conventions=conventions)
+    return ws
+
+
+def test_survey_nps_quarter_is_recomputed_from_answers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Answers Jan: 10, 0 (NPS 0); Feb: 9 (NPS 100); Mar: 3, 5, 8 (NPS −66.7).
+
+    Q1 over the 6 answers: promoters 2, detractors 3 → 100 × (2 − 3) / 6 = −16.67,
+    not the mean of the monthly NPS (0 + 100 − 66.7) / 3 = 11.1 the roll-up gave
+    when the recipe stored no parts.
+    """
+    ws = _survey_workspace(tmp_path, [10, 0, 9, 3, 5, 8], {"measure": "nps"})
+    kpi = ws.kpis.resolve("App/nps")
+    notes: list[str] = []
+    quarter = MetricsService(ws.db, ws.catalog).series(kpi.id, "quarter", notes=notes)
+    assert quarter.iloc[0] == pytest.approx(-100 / 6)
+    assert notes == []
+    ws.close()
+
+
+def test_survey_csat_mean_is_a_score_and_rolls_up_to_the_mean(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """CSAT as a mean: Jan 5, 3 (4.0); Feb 4 (4.0); Mar 2, 1, 4 (2.33).
+
+    Q1 = (5 + 3 + 4 + 2 + 1 + 4) / 6 = 19 / 6 = 3.167 on the 1–5 scale; the KPI
+    kept the catalog's percent unit, so the roll-up multiplied by 100 (316.7).
+    """
+    ws = _survey_workspace(tmp_path, [5, 3, 4, 2, 1, 4], {"measure": "csat", "csat": "mean"})
+    kpi = ws.kpis.resolve("App/csat")
+    assert kpi.unit == "score"
+    quarter = MetricsService(ws.db, ws.catalog).series(kpi.id, "quarter")
+    assert quarter.iloc[0] == pytest.approx(19 / 6)
+    ws.close()

@@ -31,6 +31,8 @@ class KpiOutput:
     numerator: pd.Series | None = None
     denominator: pd.Series | None = None
     segment: str = ""
+    # the unit when a convention changes it from the catalog's (CSAT as a mean score is no percent)
+    unit: str | None = None
 
 
 @dataclass

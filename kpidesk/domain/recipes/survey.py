@@ -156,8 +156,17 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
         if measure == "nps":
             table = nps(survey, period, question=question)
             result.tables["nps"] = table
+            # parts for a longer period: NPS = Σ 100 × (promoters − detractors) / Σ responses
+            # (unit "score", so the ×100 lives in the numerator)
             result.outputs.append(
-                KpiOutput("nps", period, table["value"], "% promoters (9–10) − % detractors (0–6)" + about)
+                KpiOutput(
+                    "nps",
+                    period,
+                    table["value"],
+                    "% promoters (9–10) − % detractors (0–6)" + about,
+                    100.0 * (table["promoters"] - table["detractors"]),
+                    table["responses"],
+                )
             )
             responses = table["responses"]
             for part, label in (("promoters", "9–10"), ("passives", "7–8"), ("detractors", "0–6")):
@@ -184,6 +193,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
                     f"{label} on 1–{scale[1]:g}" + about,
                     table["numerator"],
                     table["denominator"],
+                    unit="percent" if kind == "top2" else "score",
                 )
             )
             responses = table["denominator"]
