@@ -135,7 +135,7 @@ def test_sigkill_during_atomic_writes_never_leaves_a_torn_file(tmp_path: Path,
     def check_bytes() -> None:
         assert target.read_bytes() in whole
 
-    n_bytes = _kill_loop(["bytes", str(target)], 30, check_bytes, 0.4, 1)
+    n_bytes = _kill_loop(["bytes", str(target)], 20, check_bytes, 0.3, 1)
 
     settings = tmp_path / "settings"
     settings.mkdir()
@@ -148,7 +148,7 @@ def test_sigkill_during_atomic_writes_never_leaves_a_torn_file(tmp_path: Path,
         assert raw["keep_all_hours"] in range(100)
         assert load_settings(settings).keep_all_hours == raw["keep_all_hours"]
 
-    n_settings = _kill_loop(["settings", str(settings)], 30, check_settings, 0.3, 2)
+    n_settings = _kill_loop(["settings", str(settings)], 15, check_settings, 0.2, 2)
     leftovers = [p.name for p in [*tmp_path.iterdir(), *settings.iterdir()] if p.name.endswith(".tmp")]
     with capsys.disabled():
         print(f"\n[atomic kill test] kills={n_bytes + n_settings} torn_files=0 "
@@ -177,5 +177,5 @@ def test_sigkill_during_an_export_keeps_the_previous_workbook(tmp_path: Path) ->
             assert archive.testzip() is None
         assert load_workbook(out, read_only=True)["About"]["A1"].value == "kpidesk workspace export"
 
-    assert _kill_loop(["export", str(out), str(db)], 8, check_export, 0.8, 3) == 8
+    assert _kill_loop(["export", str(out), str(db)], 6, check_export, 0.8, 3) == 6
     assert os.path.exists(out)

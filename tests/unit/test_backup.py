@@ -260,14 +260,17 @@ def test_cli_backup_now_list_restore(tmp_path: Path) -> None:
         return subprocess.run([sys.executable, "-m", "kpidesk", *args, "--db", db], capture_output=True, text=True,
                               env=env, timeout=120, check=False)
 
-    assert run("product", "add", "Pulse").returncode == 0
+    with Workspace.open(db) as ws:
+        ws.products.create("Pulse")
     made = run("backup", "now")
     assert made.returncode == 0 and "1 products, 0 KPIs" in made.stdout, made.stderr
-    assert run("product", "add", "Ledger").returncode == 0
+    with Workspace.open(db) as ws:
+        ws.products.create("Ledger")
     listed = json.loads(run("backup", "list", "--json").stdout)
     assert len(listed) == 1 and listed[0]["counts"]["products"] == 1
     restored = run("backup", "restore", listed[0]["id"])
     assert restored.returncode == 0 and "previous content was saved as backup" in restored.stdout
-    products = run("product", "list").stdout
-    assert "Pulse" in products and "Ledger" not in products
-    assert len(json.loads(run("backup", "list", "--json").stdout)) == 2
+    with Workspace.open(db) as ws:
+        assert [p.name for p in ws.products.list()] == ["Pulse"]
+    saved = store.list_backups(Path(db), tmp_path / "data" / "backups")
+    assert [b.reason for b in saved] == ["before-restore", "manual"] and saved[0].counts["products"] == 2

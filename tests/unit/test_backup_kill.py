@@ -91,7 +91,7 @@ def test_backups_killed_at_random_moments_leave_everything_intact(tmp_path: Path
         if n % 2:  # the user keeps editing while the backup runs
             ws.measurements.record(kpi.id, f"{2100 + n}-01-01", n, segment="live")
             writes += 1
-        time.sleep(rng.uniform(0.0, 0.6))
+        time.sleep(rng.uniform(0.0, 0.45))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
         child.wait(timeout=60)
