@@ -187,6 +187,7 @@ class ReviewContent:
     headlines: list[Headline] = field(default_factory=list)
     goals: list[Any] = field(default_factory=list)  # GoalEvaluation, with .smart findings attached below
     smart: dict[int, list[Any]] = field(default_factory=dict)  # goal id -> SmartFinding list
+    goal_product: dict[int, str] = field(default_factory=dict)  # goal id -> product name
     movers: list[Any] = field(default_factory=list)  # explain.Explanation
     anomalies: list[Any] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
@@ -340,6 +341,7 @@ class ReviewService:
         status = StatusService(self._db).report(product.id if product else None, today=min(today, period.end + dt.timedelta(days=1)))
         content.goals = status.evaluations
         content.attention = status.attention
+        content.goal_product = dict(status.product_of_goal)
         content.anomalies = [a for a in status.anomalies if period.start <= _anomaly_day(a) <= period.end]
         from kpidesk.services.goal_service import GoalService
 
