@@ -223,6 +223,8 @@ def online_backup(source: Path | sqlite3.Connection, dest: Path, *, progress: Pr
         out = sqlite3.connect(part)
         try:
             src.backup(out, pages=max(1, pages_per_step), progress=step)
+            if progress is not None:  # the check below reads the whole copy: say so rather than stall
+                progress.report(0.96, "Checking the backup copy…")
             # one self-contained file: no -wal beside the backup
             out.execute("PRAGMA journal_mode = DELETE").fetchone()
             status, problems = quick_check(out, seconds=30.0)
