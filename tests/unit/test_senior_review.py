@@ -78,3 +78,21 @@ def test_survey_csat_mean_is_a_score_and_rolls_up_to_the_mean(tmp_path) -> None:
     quarter = MetricsService(ws.db, ws.catalog).series(kpi.id, "quarter")
     assert quarter.iloc[0] == pytest.approx(19 / 6)
     ws.close()
+
+
+@pytest.mark.parametrize("target", ["inf", "nan", "-inf"])
+def test_goal_with_a_non_finite_target_is_refused_and_status_keeps_working(tmp_path, capsys, target) -> None:  # type: ignore[no-untyped-def]
+    """``goal add --increase-to inf`` stored the goal, then crashed (OverflowError) and
+    every later ``goal list`` / ``status`` crashed too; NaN was stored as a goal nobody can judge."""
+    from kpidesk.cli.main import main
+
+    db = str(tmp_path / "w.db")
+    assert main(["--db", db, "product", "add", "App"]) == 0
+    assert main(["--db", db, "kpi", "add", "revenue", "--product", "App"]) == 0
+    assert main(["--db", db, "record", "App/revenue", "2026-01", "100"]) == 0
+    capsys.readouterr()
+    code = main(["--db", db, "goal", "add", "App/revenue", f"--increase-to={target}", "--due", "2027-12-31"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "finite number" in err and "internal error" not in err
+    assert main(["--db", db, "status"]) == 0

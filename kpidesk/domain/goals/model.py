@@ -213,13 +213,23 @@ def band_of(goal: Goal) -> tuple[float, float] | None:
 def validate_goal(goal: Goal) -> None:
     """Refuse a goal that cannot be evaluated, with a sentence saying why.
 
-    Rules: due after start; a band goal has low < high; other kinds have a
+    Rules: due after start; every number finite; a band goal has low < high; other kinds have a
     target value or a relative change; confidence is 1–10.
     """
     if goal.due <= goal.start:
         raise ValidationError(
             f"The due date {goal.due.isoformat()} must be after the start date {goal.start.isoformat()}."
         )
+    # NaN or ±infinity would be stored and then break every status report that evaluates the goal
+    for label, value in (
+        ("target", goal.target_value),
+        ("relative change", goal.relative_change),
+        ("band low", goal.band_low),
+        ("band high", goal.band_high),
+        ("baseline", goal.baseline_value),
+    ):
+        if value is not None and not math.isfinite(float(value)):
+            raise ValidationError(f"The goal's {label} must be a finite number, not {value}.")
     if goal.kind is GoalKind.KEEP_IN_BAND:
         if goal.band_low is None or goal.band_high is None:
             raise ValidationError("A keep-in-band goal needs both a low and a high bound.")
