@@ -87,8 +87,9 @@ class DetailScanner:
         return sorted(set(self.missing)), self.percent_cells
 
     def _examine(self, data: bytes, start: int, limit: int) -> None:
-        end = min(len(data), limit + 64)
-        if data.find(b"<f", start, end) >= 0 or data.find(b"</f", start, end) >= 0:  # else skip the regex
+        # A formula's "<f" opening tag lies at most a cell before its "</f>": one search
+        # (from a little before ``start``) tells whether this stretch has formulas at all.
+        if data.find(b"<f", max(0, start - 4096), min(len(data), limit + 64)) >= 0:
             for match in _NO_RESULT_RE.finditer(data, start):
                 if match.start() >= limit:
                     break
