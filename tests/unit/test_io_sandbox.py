@@ -49,7 +49,19 @@ def _same_grid(a, b) -> None:
         assert col_a.texts == col_b.texts and col_a.others == col_b.others
 
 
-@pytest.mark.parametrize("name", ["long_basic.xlsx", "libreoffice.ods", "semicolon_decimal_comma.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "long_basic.xlsx",
+        "libreoffice.ods",
+        "legacy.xls",
+        "macro_enabled.xlsm",
+        "semicolon_decimal_comma.csv",
+        "utf16le_tab.txt",
+        "cp1252.csv",
+        "wide.tsv",
+    ],
+)
 def test_sandbox_and_in_process_read_the_same(name: str) -> None:
     sandboxed = read_workbook(GOLDEN / name, sandbox=True)
     direct = read_workbook(GOLDEN / name, sandbox=False)
