@@ -312,8 +312,8 @@ def _movers(s: _Sheet, c: ReviewContent) -> None:
         s.line(["No movers: custom periods or KPIs without values in both periods."])
     for explanation in c.movers:
         s.row += 1
-        row = s.line([explanation.kpi_name, explanation.headline], bold=False)
-        s.ws.cell(row=row, column=1).font = s.ws.cell(row=row, column=1).font.copy(bold=True)
+        row = s.line([explanation.kpi_name, explanation.headline])
+        s.text(row, 1, explanation.kpi_name, bold=True)
         for driver in explanation.drivers[:5]:
             share = "" if driver.share is None else f"{driver.share:.0%} of the change"
             s.line(["", f"  {driver.label}: {driver.contribution:+,.3g}", share])
