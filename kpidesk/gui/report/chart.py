@@ -65,7 +65,10 @@ class ChartSpec:
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten.
+
+    (1.52, 2.78): raw step 1.26 / 4 = 0.315 -> 0.5; ticks 1.5, 2.0, 2.5, 3.0.
+    """
     if not math.isfinite(low) or not math.isfinite(high):
         return []
     if high <= low:
@@ -73,14 +76,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(count - 1, 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        if value >= low - step * 1e-9:
-            ticks.append(round(value, 12))
-        value += step
-    return ticks
+    # outward: the first tick at or below ``low``, the last at or above ``high`` (the axis widens to them)
+    first = math.floor(low / step + 1e-9) * step
+    last = math.ceil(high / step - 1e-9) * step
+    return [round(first + n * step, 12) for n in range(round((last - first) / step) + 1)]
 
 
 def draw_chart(painter: QPainter, rect: QRectF, spec: ChartSpec) -> None:
