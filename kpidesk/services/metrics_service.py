@@ -267,7 +267,7 @@ class MetricsService:
             frequency=str(frequency) if frequency == FISCAL_YEAR else target.value,
             series=values,
             partial=partial,
-            vs_previous=change_vs_previous(values, kpi.direction, band=band, partial=partial),
+            vs_previous=change_vs_previous(values, kpi.direction, band=band, partial=partial, frequency=target),
             vs_last_year=change_vs_last_year(values, target, kpi.direction, band=band, partial=partial),
             trend=trend(complete, frequency=target.value),
             anomalies=detect_anomalies(complete, frequency=target, window=min(28, max(3, len(complete) // 2)))

@@ -96,3 +96,38 @@ def test_goal_with_a_non_finite_target_is_refused_and_status_keeps_working(tmp_p
     assert code != 0
     assert "finite number" in err and "internal error" not in err
     assert main(["--db", db, "status"]) == 0
+
+
+def test_change_vs_previous_period_skips_over_no_gap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Revenue Mar 2025 = 100, Jan 2026 = 100, Mar 2026 = 150 (no value in between).
+
+    "Change vs previous period" for Mar 2026 must be empty (February is
+    missing), not +50 % against January; Jan 2026 is not "0 % vs Mar 2025".
+    The year-on-year change of Mar 2026 stays 100 × (150 − 100) / 100 = 50 %.
+    """
+    import datetime as dt
+
+    from kpidesk.services.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    kpi, _ = ws.kpis.add_from_catalog("App", "revenue")
+    for month, value in (("2025-03", 100), ("2026-01", 100), ("2026-03", 150)):
+        ws.measurements.record(kpi.id, month, value)
+    result = MetricsService(ws.db, ws.catalog).analyse(kpi.id, as_of=dt.date(2026, 11, 1))
+    prev = result.vs_previous
+    assert prev["abs_change"].isna().all()
+    assert prev["verdict"].tolist() == ["neutral", "neutral", "neutral"]
+    assert result.vs_last_year["pct_change"].iloc[-1] == pytest.approx(50.0)
+    ws.close()
+
+
+def test_change_vs_previous_with_frequency_uses_the_calendar_period_before() -> None:
+    """Quarters Q1 = 10, Q3 = 20, Q4 = 15: Q3 has no previous quarter; Q4 vs Q3 = −5 (−25 %)."""
+    from kpidesk.domain.analytics import change_vs_previous
+
+    s = pd.Series([10.0, 20.0, 15.0], index=pd.to_datetime(["2026-01-01", "2026-07-01", "2026-10-01"]))
+    out = change_vs_previous(s, "up", frequency="quarter")
+    assert out["abs_change"].isna().tolist() == [True, True, False]
+    assert out["pct_change"].iloc[-1] == pytest.approx(-25.0)
+    assert out["verdict"].iloc[-1] == "bad"

@@ -64,6 +64,7 @@ def change_vs_previous(
     *,
     band: tuple[float, float] | None = None,
     partial: pd.Series | None = None,
+    frequency: Frequency | str | None = None,
 ) -> pd.DataFrame:
     """Change of each period against the period before it.
 
@@ -72,10 +73,24 @@ def change_vs_previous(
     the KPI's direction (up: rising, down: falling), "bad" when against it,
     "neutral" for no change; for a band KPI it is "good" inside ``band``.
     Periods flagged in ``partial`` get no change and the verdict "partial".
+    With ``frequency`` the reference is the calendar period just before (no
+    change after a gap: March is not compared with January when February has
+    no value); without it, the previous row of ``series``.
     Columns: value, reference, abs_change, pct_change, verdict.
     """
     series = series.sort_index()
-    return _compare(series, series.shift(1), direction, band, partial)
+    if frequency is None:
+        return _compare(series, series.shift(1), direction, band, partial)
+    step = {
+        Frequency.DAY: pd.DateOffset(days=1),
+        Frequency.WEEK: pd.DateOffset(weeks=1),
+        Frequency.MONTH: pd.DateOffset(months=1),
+        Frequency.QUARTER: pd.DateOffset(months=3),
+        Frequency.YEAR: pd.DateOffset(years=1),
+    }[Frequency(frequency)]
+    earlier = pd.DatetimeIndex(series.index) - step
+    reference = pd.Series(series.reindex(earlier).to_numpy(), index=series.index, dtype=np.float64)
+    return _compare(series, reference, direction, band, partial)
 
 
 def change_vs_last_year(
