@@ -131,3 +131,17 @@ def test_change_vs_previous_with_frequency_uses_the_calendar_period_before() -> 
     assert out["abs_change"].isna().tolist() == [True, True, False]
     assert out["pct_change"].iloc[-1] == pytest.approx(-25.0)
     assert out["verdict"].iloc[-1] == "bad"
+
+
+def test_flat_series_with_float_noise_is_no_anomaly() -> None:
+    """Eleven months at exactly 5 then 5.0000001 (float noise of a roll-up): the MAD is 0,
+    and the noise scored +inf and was reported as an anomaly "5.00 vs expected 5.00".
+    A real jump (5 → 50) on the same flat history is still flagged."""
+    from kpidesk.domain.analytics import detect_anomalies
+
+    idx = pd.date_range("2025-01-01", periods=12, freq="MS")
+    noise = pd.Series([5.0] * 11 + [5.0000001], index=idx)
+    assert detect_anomalies(noise, frequency="month", window=6).empty
+    jump = pd.Series([5.0] * 11 + [50.0], index=idx)
+    found = detect_anomalies(jump, frequency="month", window=6)
+    assert found["period_start"].tolist() == [idx[-1]]

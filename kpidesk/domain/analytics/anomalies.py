@@ -84,6 +84,9 @@ def detect_anomalies(
             .apply(lambda w: np.median(np.abs(w - np.median(w))), raw=True)
         )
         deviation = adjusted - med
+        # a deviation below one part in a million (float noise of roll-ups) is none: with a zero MAD it
+        # would score infinity and be reported as an anomaly "5.00 vs expected 5.00"
+        deviation = deviation.where(deviation.abs() > 1e-6 * np.maximum(1.0, med.abs()), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             score = _MAD_TO_Z * deviation / mad
         score = score.where(mad != 0, np.where(deviation == 0, 0.0, np.sign(deviation) * np.inf))
