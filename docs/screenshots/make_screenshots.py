@@ -40,6 +40,7 @@ def main() -> int:
     with Workspace.open(db) as ws:
         build_demo(ws, today=TODAY)
         add_an_import(ws, tmp)
+        review_id = add_a_review(ws)
     empty = tmp / "empty.kpidesk.db"
     only = sys.argv[1:]
     for mode in (theme.LIGHT, theme.DARK):
@@ -57,7 +58,7 @@ def main() -> int:
             "kpi-why": lambda w: (open_kpi(w, "Pulse", "revenue"), w.kpi_page.tabs.setCurrentIndex(1)),
             "goals": lambda w: (w.dashboard.by_kpi.setChecked(False), w.show_page("goals")),
             "data": lambda w: w.show_page("data"),
-            "reviews": lambda w: w.show_page("reviews"),
+            "reviews": lambda w: (w.show_page("reviews"), open_review(w, review_id)),
         }
         for name, action in shots.items():
             if only and name not in only:
@@ -90,6 +91,27 @@ def add_an_import(ws, tmp: Path) -> None:  # type: ignore[no-untyped-def]
                      "2026-11-01,Website visits,662600\n2026-11-01,Conversion rate,1.7\n", encoding="utf-8")
     service = ImportService(ws.db, ws.catalog)
     service.apply(service.plan(sheet, product="Harbor"))
+
+
+def add_a_review(ws) -> int | None:  # type: ignore[no-untyped-def]
+    """A review of the last full quarter with a decision and an action, if the review service exists."""
+    try:
+        from kpidesk.services.review_service import ReviewService
+    except ImportError:
+        return None
+    service = ReviewService(ws.db)
+    review, _ = service.create("Pulse", "2026-Q3")
+    service.set_notes(review.id, "Sign-ups behind pace since the August campaign ended; revenue on track.")
+    service.add_item(review.id, "decision", "Restart the referral campaign in November")
+    service.add_item(review.id, "action", "Draft the onboarding experiment", owner="Sam",
+                     due=TODAY + dt.timedelta(days=14))
+    return review.id
+
+
+def open_review(window, review_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    page = window.pages["reviews"]
+    if review_id is not None and hasattr(page, "open_review"):
+        page.open_review(review_id)
 
 
 def open_kpi(window, product: str, key: str) -> None:  # type: ignore[no-untyped-def]
