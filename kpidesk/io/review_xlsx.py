@@ -70,6 +70,18 @@ def format_value(value: float | None, unit: str, currency: str = "") -> str:
     return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
 
 
+def format_signed(value: float, unit: str, currency: str = "") -> str:
+    """A signed contribution: '+0.12 pp' for percent KPIs, '−52,900' / '+EUR 1.2M' otherwise; tiny is '±0'."""
+    if not math.isfinite(value):
+        return "–"
+    if abs(value) < 0.0005:
+        return "±0"
+    sign = "+" if value > 0 else "−"
+    if unit == "percent":
+        return f"{sign}{abs(value):.3g} pp"
+    return sign + format_value(abs(value), unit, currency)
+
+
 def format_change(headline: Headline) -> str:
     """'+1.2 pp' for percent KPIs, else '+3.4 %' (relative) or '+12' when the base is 0."""
     if headline.change is None:
@@ -168,6 +180,28 @@ class _Sheet:
         for col, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(col)].width = width
 
+    def fit_rows(self, first: int, last: int, widths: Sequence[float]) -> None:
+        """Row heights for wrapped text (spreadsheet apps do not always grow rows on their own).
+
+        Lines of a cell = sum over its text lines of ceil(characters / column width);
+        the row gets 15 points per line of its tallest cell.
+        """
+        for row in range(first, last + 1):
+            lines = 1
+            for col, width in enumerate(widths, start=1):
+                value = self.ws.cell(row=row, column=col).value
+                if isinstance(value, str) and value:
+                    lines = max(lines, sum(max(1, math.ceil(len(part) / max(width - 2, 1)))
+                                           for part in value.split("\n")))
+            if lines > 1:
+                from openpyxl.styles import Alignment
+
+                self.ws.row_dimensions[row].height = 15 * lines
+                for col in range(1, len(widths) + 1):  # a tall row reads from its top
+                    cell = self.ws.cell(row=row, column=col)
+                    cell.alignment = Alignment(wrap_text=cell.alignment.wrap_text, vertical="top",
+                                               horizontal=cell.alignment.horizontal)
+
     def wrap(self, col: int, first: int, last: int) -> None:
         from openpyxl.styles import Alignment
 
@@ -249,8 +283,10 @@ def _summary(s: _Sheet, c: ReviewContent) -> None:
                       h.previous, h.change, None if h.change_pct is None else h.change_pct / 100, h.target,
                       status_label(h.status)])
         fmt = number_format(h.unit, h.currency)
-        for col in (5, 6, 7, 9):
+        for col in (5, 6, 9):
             s.ws.cell(row=row, column=col).number_format = fmt
+        # a percent KPI's change is in percentage points, not a percent of itself
+        s.ws.cell(row=row, column=7).number_format = '+0.0" pp";-0.0" pp"' if h.unit == "percent" else fmt
         s.ws.cell(row=row, column=8).number_format = "+0.0%;-0.0%;0.0%"
     last = max(s.row - 1, first)
     # status colours: one rule per traffic-light group on the Status column
@@ -272,11 +308,16 @@ def _summary(s: _Sheet, c: ReviewContent) -> None:
     s.row += 1
     s.heading("Needs attention")
     if c.attention:
-        s.table_header(["Product", "Subject", "Why", "Severity"])
+        header = s.table_header(["Product", "Subject", "Why"])
+        s.ws.merge_cells(start_row=header, start_column=3, end_row=header, end_column=10)
         start = s.row
         for item in c.attention:
-            s.line([item.product, item.subject, item.reason, item.severity])
+            row = s.line([item.product, item.subject, item.reason])
+            # the reason reads across the table's width
+            s.ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=10)
+        s.wrap(2, start, s.row - 1)
         s.wrap(3, start, s.row - 1)
+        s.fit_rows(start, s.row - 1, [14, 34, 100])
     else:
         s.line(["Nothing needs attention."])
     s.row += 1
@@ -314,40 +355,49 @@ def _movers(s: _Sheet, c: ReviewContent) -> None:
         s.row += 1
         row = s.line([explanation.kpi_name, explanation.headline])
         s.text(row, 1, explanation.kpi_name, bold=True)
+        currency = next((h.currency for h in c.headlines if h.key == explanation.kpi_key), "")
         for driver in explanation.drivers[:5]:
-            share = "" if driver.share is None else f"{driver.share:.0%} of the change"
-            s.line(["", f"  {driver.label}: {driver.contribution:+,.3g}", share])
+            share = "" if driver.share is None or abs(driver.share) < 0.005 else f"{driver.share:.0%} of the change"
+            s.line(["", f"  {driver.label}: {format_signed(driver.contribution, explanation.unit, currency)}", share])
         for note in explanation.context[:3]:
             s.line(["", f"  {note.day:%d %b %Y}: {note.text}"])
     s.widths([30, 90, 22])
 
 
 def _goals(s: _Sheet, c: ReviewContent) -> None:
+    # few, readable columns: everything descriptive goes into one wrapped "Details" cell, so the sheet
+    # still prints legibly when fitted to one landscape page wide
     s.heading("Goals")
-    s.table_header(["Goal", "KPI", "Owner", "Due", "Status", "Progress", "Expected by now", "Latest", "Forecast",
-                    "Why", "SMART findings"])
+    s.table_header(["Goal", "Status", "Progress", "Expected by now", "Due", "Owner", "Details"])
     start = s.row
     for e in c.goals:
         findings = c.smart.get(e.goal.id or -1, [])
-        smart = "\n".join(f"{f.letter} {f.verdict.value}: {f.sentence}" for f in findings)
-        latest = "" if e.latest is None else f"{format_value(e.latest[1], e.kpi.unit)} ({e.latest[0]:%b %Y})"
-        row = s.line([e.goal.statement, e.kpi.name, e.goal.owner, e.goal.due, status_label(e.status.value),
-                      e.progress, e.expected, latest, e.forecast.summary() if e.forecast else "", e.reason, smart])
-        s.ws.cell(row=row, column=6).number_format = "0%"
-        s.ws.cell(row=row, column=7).number_format = "0%"
-        s.ws.cell(row=row, column=4).number_format = "yyyy-mm-dd"
-        cell = s.ws.cell(row=row, column=5)
+        details = [f"KPI: {e.kpi.name}"]
+        if e.latest is not None:
+            details.append(f"Latest: {format_value(e.latest[1], e.kpi.unit)} ({e.latest[0]:%b %Y})")
+        details.append(f"Why: {e.reason}")
+        if e.forecast is not None:
+            details.append(f"Forecast: {e.forecast.summary()}")
+        details += [f"SMART {f.letter} ({f.verdict.value}): {f.sentence}" for f in findings]
+        row = s.line([e.goal.statement, status_label(e.status.value), e.progress, e.expected, e.goal.due,
+                      e.goal.owner, "\n".join(details)])
+        s.ws.cell(row=row, column=3).number_format = "0%"
+        s.ws.cell(row=row, column=4).number_format = "0%"
+        s.ws.cell(row=row, column=5).number_format = "yyyy-mm-dd"
+        cell = s.ws.cell(row=row, column=2)
         group = STATUS_GROUP.get(e.status.value)
         if group:
             from openpyxl.styles import Font, PatternFill
 
             cell.fill = PatternFill("solid", fgColor=GROUP_FILL[group])
             cell.font = Font(color=GROUP_FONT[group])
-    for col in (1, 9, 10, 11):
-        s.wrap(col, start, s.row - 1)
     if not c.goals:
         s.line(["No goals for this product."])
-    s.widths([40, 22, 14, 11, 10, 9, 9, 16, 40, 40, 60])
+    widths = [42, 11, 9, 9, 11, 14, 90]
+    s.widths(widths)
+    for col in (1, 7):
+        s.wrap(col, start, s.row - 1)
+    s.fit_rows(start, s.row - 1, widths)
 
 
 def _actions(s: _Sheet, c: ReviewContent) -> None:
@@ -363,6 +413,7 @@ def _actions(s: _Sheet, c: ReviewContent) -> None:
         s.line(["No action items yet."])
     s.wrap(1, 3, s.row)
     s.widths([60, 16, 12, 7, 26, 12])
+    s.fit_rows(3, s.row - 1, [60, 16, 12, 7, 26, 12])
 
 
 def _notes(s: _Sheet, c: ReviewContent) -> None:
@@ -370,7 +421,9 @@ def _notes(s: _Sheet, c: ReviewContent) -> None:
     s.heading("Notes")
     if c.review.notes:
         row = s.line([c.review.notes])
+        s.ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)  # the notes read full width
         s.wrap(1, row, row)
+        s.fit_rows(row, row, [130])
     s.row += 1
     s.table_header(["Kind", "KPI", "Text", "By"])
     start = s.row
@@ -380,6 +433,7 @@ def _notes(s: _Sheet, c: ReviewContent) -> None:
         s.line([item.kind, names.get(item.kpi_id or -1, ""), item.text, item.updated_by])
     s.wrap(3, start, s.row)
     s.widths([10, 26, 80, 14])
+    s.fit_rows(start, s.row - 1, [10, 26, 80, 14])
 
 
 def _definitions(s: _Sheet, c: ReviewContent) -> None:
@@ -389,9 +443,11 @@ def _definitions(s: _Sheet, c: ReviewContent) -> None:
     for kpi in c.kpis:
         s.line([kpi.name, kpi.key, kpi.unit + (f" ({kpi.currency})" if kpi.currency else ""), kpi.direction,
                 kpi.aggregation, kpi.definition or "", kpi.formula_text or kpi.formula or "", kpi.convention or ""])
-    for col in (6, 7, 8):
+    for col in (1, 6, 7, 8):
         s.wrap(col, start, s.row)
-    s.widths([26, 20, 12, 10, 12, 50, 40, 30])
+    widths = [26, 20, 12, 10, 12, 50, 40, 30]
+    s.widths(widths)
+    s.fit_rows(start, s.row - 1, widths)
 
 
 def _kpi_sheet(s: _Sheet, c: ReviewContent, h: Headline, kpi: Any) -> None:

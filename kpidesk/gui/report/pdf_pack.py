@@ -32,6 +32,7 @@ from kpidesk.io.review_xlsx import (
     GROUP_FONT,
     STATUS_GROUP,
     format_change,
+    format_signed,
     format_value,
     status_label,
 )
@@ -305,8 +306,9 @@ def _movers(flow: _Flow, c: ReviewContent) -> None:
     if not c.movers:
         flow.html("<p>No movers (a custom period, or no KPI has values in both periods).</p>")
     for m in c.movers:
-        drivers = "".join(f"<li>{_e(d.label)}: {d.contribution:+,.3g}"
-                          + (f" ({d.share:.0%} of the change)" if d.share is not None else "") + "</li>"
+        drivers = "".join(f"<li>{_e(d.label)}: {_e(format_signed(d.contribution, m.unit))}"
+                          + (f" ({d.share:.0%} of the change)" if d.share is not None and abs(d.share) >= 0.005
+                             else "") + "</li>"
                           for d in m.drivers[:5])
         context = "".join(f"<li class='muted'>{n.day:%d %b %Y}: {_e(n.text)}</li>" for n in m.context[:3])
         flow.html(f"<h2>{_e(m.kpi_name)}</h2><p>{_e(m.headline)}</p>"
