@@ -145,3 +145,14 @@ def test_flat_series_with_float_noise_is_no_anomaly() -> None:
     jump = pd.Series([5.0] * 11 + [50.0], index=idx)
     found = detect_anomalies(jump, frequency="month", window=6)
     assert found["period_start"].tolist() == [idx[-1]]
+
+
+def test_a_huge_forecast_horizon_is_a_clear_error_not_a_crash() -> None:
+    """``kpidesk trend revenue --forecast 100000`` crashed with "year 10000 is out of range"."""
+    from kpidesk.domain.analytics import forecast
+    from kpidesk.errors import ValidationError
+
+    s = pd.Series(range(1, 13), index=pd.date_range("2025-01-01", periods=12, freq="MS"), dtype=float)
+    with pytest.raises(ValidationError, match="at most 120 periods"):
+        forecast(s, "month", 100_000)
+    assert len(forecast(s, "month", 120).table) == 120

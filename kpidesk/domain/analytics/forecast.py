@@ -53,6 +53,10 @@ def _period_grid(first: pd.Timestamp, last: pd.Timestamp, frequency: Frequency) 
     return pd.date_range(first, last, freq=code)
 
 
+#: the longest forecast offered, in periods (10 years of months)
+MAX_HORIZON = 120
+
+
 def _future_index(last: pd.Timestamp, frequency: Frequency, horizon: int) -> pd.DatetimeIndex:
     offset = {
         Frequency.DAY: pd.DateOffset(days=1),
@@ -99,6 +103,9 @@ def forecast(
     freq = Frequency(frequency)
     if horizon < 1:
         raise ValidationError(f"A forecast horizon must be at least 1 period, not {horizon}.")
+    if horizon > MAX_HORIZON:
+        # a far horizon says nothing (the interval explodes) and its dates overflow the calendar
+        raise ValidationError(f"A forecast horizon can be at most {MAX_HORIZON} periods, not {horizon}.")
     values_series = series.dropna().sort_index().astype(np.float64)
     filled = 0
     if len(values_series) >= 2:
