@@ -337,12 +337,13 @@ def _summary(s: _Sheet, c: ReviewContent) -> None:
         s.heading("Annotations in the period")
         for note in c.annotations:
             s.line([note.date, note.text])
+            s.ws.cell(row=s.row - 1, column=1).number_format = "yyyy-mm-dd"
     if c.anomalies:
         s.row += 1
         s.heading("Anomalies in the period")
         for anomaly in c.anomalies:
-            s.line([anomaly.period, f"{anomaly.kpi_key}: {format_value(anomaly.value, '')} "
-                                    f"{anomaly.note}".strip()])
+            s.line([anomaly.period, anomaly.note or f"{anomaly.kpi_key}: {anomaly.value:.4g}"])
+            s.ws.cell(row=s.row - 1, column=1).number_format = "yyyy-mm-dd"
     s.widths([14, 34, 10, 10, 14, 14, 13, 10, 14, 12])
     s.ws.freeze_panes = "A5"
 

@@ -342,7 +342,6 @@ class ReviewService:
         content.goals = status.evaluations
         content.attention = status.attention
         content.goal_product = dict(status.product_of_goal)
-        content.anomalies = [a for a in status.anomalies if period.start <= _anomaly_day(a) <= period.end]
         from kpidesk.services.goal_service import GoalService
 
         goals_service = GoalService(self._db)
@@ -372,6 +371,7 @@ class ReviewService:
                 current, previous, target, state, period.end >= today))
             content.series[kpi.id] = [(d, v) for d, v, _, _ in self._history(kpi.id, period.end) if v is not None]
             content.targets[kpi.id] = schedule
+        content.anomalies = _period_anomalies(kpis, content.series, period, product_names)
         if period.frequency is not None:
             try:
                 content.movers = ExplainService(self._db).biggest_movers(
@@ -478,6 +478,46 @@ def period_target(schedule: dict[dt.date, float], aggregation: str, frequency: s
         count += 1
         day = next_period_start(day, frequency)
     return total if count else None
+
+
+def _period_anomalies(kpis: list[Kpi], series: dict[int, list[tuple[dt.date, float]]], period: ReviewPeriod,
+                      product_names: dict[int | None, str]) -> list[Any]:
+    """Every value inside the review period that the metrics engine flags as unusual.
+
+    (The status report only judges each KPI's latest value; a review looks back over the whole period.)
+    """
+    try:
+        import pandas as pd
+
+        from kpidesk.domain.analytics.anomalies import detect_anomalies
+        from kpidesk.domain.goals.attention import Anomaly
+    except ImportError:
+        return []
+    found = []
+    for kpi in kpis:
+        points = series.get(kpi.id or -1, [])
+        if len(points) < 8 or not any(period.start <= d <= period.end for d, _ in points):
+            continue
+        values = pd.Series([v for _, v in points], index=pd.DatetimeIndex([d for d, _ in points]))
+        try:
+            flagged = detect_anomalies(values, window=28 if kpi.frequency == "day" else 12, frequency=kpi.frequency)
+        except Exception:  # a detector bug must not sink the pack
+            import logging
+
+            logging.getLogger(__name__).exception("anomaly detection failed for %s", kpi.key)
+            continue
+        for record in flagged.to_dict("records"):
+            day = pd.Timestamp(record["period_start"]).date()
+            if not period.start <= day <= period.end:
+                continue
+            expected = record.get("expected")
+            expected = None if expected is None or not math.isfinite(float(expected)) else float(expected)
+            side = record.get("side", "")
+            note = f"{kpi.name}: {float(record['value']):.4g}" + (
+                f", {side} the expected {expected:.4g}" if expected is not None else "")
+            found.append(Anomaly(kpi.key, day, float(record["value"]), expected, note,
+                                 product=product_names.get(kpi.product_id, "")))
+    return sorted(found, key=lambda a: (a.period, a.kpi_key))
 
 
 def _frequency_of(review: Review) -> Frequency | None:

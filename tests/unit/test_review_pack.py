@@ -158,6 +158,9 @@ def test_demo_workspace_pack(demo_workspace, tmp_path: Path) -> None:  # type: i
     content = service.content(review.id, today=TODAY)
     assert content.headlines and all(h.current is not None for h in content.headlines)
     assert content.goals and content.kpis
+    # anomalies are the flagged values inside the quarter (the demo has some), each named by its KPI
+    assert all(dt.date(2026, 7, 1) <= a.period <= dt.date(2026, 9, 30) for a in content.anomalies)
+    assert all(a.note.startswith(next(k.name for k in content.kpis if k.key == a.kpi_key)) for a in content.anomalies)
     out = write_review_xlsx(content, tmp_path / "demo.xlsx")
     wb = openpyxl.load_workbook(out)
     kpi_sheets = wb.sheetnames[6:]

@@ -298,7 +298,7 @@ def _headlines(flow: _Flow, c: ReviewContent) -> None:
             f"<p>{a.date:%d %b %Y}: {_e(a.text)}</p>" for a in c.annotations))
     if c.anomalies:
         flow.html("<h2>Anomalies in the period</h2>" + "".join(
-            f"<p>{a.period:%d %b %Y} {_e(a.kpi_key)}: {_e(a.note)}</p>" for a in c.anomalies))
+            f"<p>{a.period:%d %b %Y}: {_e(a.note or a.kpi_key)}</p>" for a in c.anomalies))
 
 
 def _movers(flow: _Flow, c: ReviewContent) -> None:
