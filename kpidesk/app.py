@@ -36,7 +36,6 @@ def make_application(argv: Sequence[str] | None = None) -> Any:
     from kpidesk.gui import theme
 
     app.setApplicationVersion(__version__)
-    app.setWindowIcon(theme.app_icon())
     mode = str(QSettings().value("view/theme", theme.SYSTEM))
     theme.apply(app, mode)
     return app
@@ -75,6 +74,7 @@ def warm_up(runner: Any) -> Any:
 def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> Any:
     """The main window, shown, with the workspace opened just after its first paint."""
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
 
     from kpidesk.gui.main_window import MainWindow
 
@@ -96,7 +96,15 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
 
     # open the workspace after the first paint, so the window is on screen before the
     # database layer (SQLAlchemy) is even imported
-    after_first_paint(window, lambda: QTimer.singleShot(0, open_first))
+    def after_paint() -> None:
+        from kpidesk.gui import theme
+
+        icon = theme.app_icon()  # an SVG render: after the first paint, like everything else
+        QApplication.instance().setWindowIcon(icon)
+        window.setWindowIcon(icon)
+        QTimer.singleShot(0, open_first)
+
+    after_first_paint(window, after_paint)
     return window
 
 

@@ -82,8 +82,7 @@ class MainWindow(QMainWindow):
                  external_pages: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowTitle("kpidesk")
-        self.setWindowIcon(theme.app_icon())
+        self.setWindowTitle("kpidesk")  # the icon is set after the first paint (an SVG render)
         self.setAcceptDrops(True)
         self.settings = settings or QSettings()
         self.opener = opener
@@ -109,8 +108,6 @@ class MainWindow(QMainWindow):
 
     # -- chrome ---------------------------------------------------------------------
     def _build_chrome(self) -> None:
-        from kpidesk.gui.views.navigator import Navigator
-
         self.page_bar = QToolBar(self.tr("Pages"))
         self.page_bar.setObjectName("pageBar")
         self.page_bar.setMovable(False)
@@ -146,12 +143,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.opening = PlaceholderPage(self.tr("Opening…"), self.tr("Opening the workspace."))
         self.stack.addWidget(self.opening)
-        self.navigator = Navigator()
-        self.navigator.kpi_selected.connect(self.open_kpi)
-        self.navigator.product_selected.connect(self._product_chosen)
+        self._navigator: Any = None  # built with the first workspace: the window shows sooner
         self.nav_dock = QDockWidget(self.tr("Navigator"), self)
         self.nav_dock.setObjectName("navigatorDock")
-        self.nav_dock.setWidget(self.navigator)
+        self.nav_dock.setWidget(QWidget())
         self.nav_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                   | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.nav_dock)
@@ -168,6 +163,24 @@ class MainWindow(QMainWindow):
         self.db_label.setObjectName("muted")
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.db_label)
+
+    @property
+    def navigator(self) -> Any:
+        """The navigator panel (created on first use)."""
+        if self._navigator is None:
+            from kpidesk.gui.views.navigator import Navigator
+
+            navigator = Navigator()
+            navigator.kpi_selected.connect(self.open_kpi)
+            navigator.product_selected.connect(self._product_chosen)
+            index = navigator.group_by.findData(self.settings.value("view/group_by", "category"))
+            if index >= 0:
+                navigator.group_by.setCurrentIndex(index)
+            old = self.nav_dock.widget()
+            self.nav_dock.setWidget(navigator)
+            old.deleteLater()
+            self._navigator = navigator
+        return self._navigator
 
     def _action(self, text: str, tip: str, slot: Callable[[], Any], shortcut: Any = None) -> QAction:
         action = QAction(text, self)
@@ -275,10 +288,6 @@ class MainWindow(QMainWindow):
         mode = str(self.settings.value("view/theme", theme.SYSTEM))
         for action in self.theme_group.actions():
             action.setChecked(action.data() == mode)
-        group = self.settings.value("view/group_by", "category")
-        index = self.navigator.group_by.findData(group)
-        if index >= 0:
-            self.navigator.group_by.setCurrentIndex(index)
         self._rebuild_recent()
 
     def save_settings(self) -> None:
@@ -287,7 +296,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("view/last_page", self.current_page())
-        self.settings.setValue("view/group_by", self.navigator.group_by.currentData())
+        if self._navigator is not None:
+            self.settings.setValue("view/group_by", self._navigator.group_by.currentData())
         self.settings.sync()
 
     def recent_files(self) -> list[str]:
@@ -346,6 +356,7 @@ class MainWindow(QMainWindow):
         self.pages, self.kpi_page, self.dashboard, self.welcome = {}, None, None, None
         self.ws = ws
         self._build_pages()
+        _ = self.navigator  # the panel exists from the first workspace on
         name = ws.db.display_name
         self.setWindowTitle(f"{name} — kpidesk" + (self.tr(" (read-only)") if ws.db.read_only else ""))
         self.db_label.setText(ws.db.url if not ws.db.path else str(ws.db.path))

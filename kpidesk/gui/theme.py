@@ -13,8 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
-from kpidesk import resource_files
-
 SYSTEM, LIGHT, DARK = "system", "light", "dark"
 
 
@@ -91,6 +89,8 @@ def apply(app: QApplication, mode: str = SYSTEM) -> Colors:
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, c.muted)
     app.setPalette(pal)
+    from kpidesk import resource_files  # importlib.resources: not needed before the first paint
+
     try:
         app.setStyleSheet(resource_files.read_text("styles", "app.qss"))
     except (FileNotFoundError, OSError):
@@ -125,6 +125,8 @@ def dot_icon(color: QColor, size: int = 12) -> QIcon:
 
 def app_icon() -> QIcon:
     """The application icon, from the SVG in resources/icons."""
+    from kpidesk import resource_files
+
     icon = QIcon()
     try:
         data = resource_files.read_bytes("icons", "kpidesk.svg")
