@@ -190,7 +190,8 @@ class ReviewContent:
     goal_product: dict[int, str] = field(default_factory=dict)  # goal id -> product name
     movers: list[Any] = field(default_factory=list)  # explain.Explanation
     anomalies: list[Any] = field(default_factory=list)
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)  # dated inside the period
+    chart_annotations: list[Annotation] = field(default_factory=list)  # up to the period's end, for the charts
     attention: list[Any] = field(default_factory=list)  # AttentionItem
     carried_actions: list[ReviewItem] = field(default_factory=list)
     items: list[ReviewItem] = field(default_factory=list)
@@ -387,6 +388,11 @@ class ReviewService:
                 query = query.where((Annotation.product_id == product.id)
                                     | Annotation.kpi_id.in_([k.id for k in kpis]))  # type: ignore[union-attr]
             content.annotations = list(session.exec(query.order_by(Annotation.date)))
+            history = select(Annotation).where(Annotation.date <= period.end)
+            if product is not None:
+                history = history.where((Annotation.product_id == product.id)
+                                        | Annotation.kpi_id.in_([k.id for k in kpis]))  # type: ignore[union-attr]
+            content.chart_annotations = list(session.exec(history.order_by(Annotation.date)))
         content.items = self.items(review_id)
         content.carried_actions = [i for i in content.items if i.carried_from_id is not None and not i.done]
         content.since_last = self._since_last(review, kpis)

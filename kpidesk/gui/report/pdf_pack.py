@@ -337,7 +337,10 @@ def chart_spec(c: ReviewContent, h: Headline) -> ChartSpec:
             last_day, last_value = series[-1]
             bands.append(ForecastBand(last_day, last_value, e.forecast.due_period, e.forecast.value,
                                       e.forecast.low, e.forecast.high))
-    notes = [(a.date, a.text) for a in c.annotations if a.kpi_id in (None, h.kpi_id)]
+    kpi_product = next((k.product_id for k in c.kpis if k.id == h.kpi_id), None)
+    window_start = c.period.end.replace(year=c.period.end.year - 3, day=1)  # the chart shows three years
+    notes = [(a.date, a.text) for a in c.chart_annotations if a.date >= window_start
+             and (a.kpi_id == h.kpi_id or (a.kpi_id is None and a.product_id in (None, kpi_product)))]
     return ChartSpec(title=h.name, unit=h.unit, currency=h.currency, series=series,
                      targets=sorted(c.targets.get(h.kpi_id, {}).items()),
                      period=(c.period.start, c.period.end), compare=(c.compare.start, c.compare.end),
