@@ -462,9 +462,13 @@ def _kpi_sheet(s: _Sheet, c: ReviewContent, h: Headline, kpi: Any) -> None:
             + (f"; status {status_label(h.status)}" if h.status else "")])
     if kpi is not None and kpi.definition:
         s.line([kpi.definition])
+    series = c.series.get(h.kpi_id, [])
+    if kpi is not None and kpi.frequency in ("day", "week") and series:
+        # a daily KPI would fill ~1,000 rows (24 printed pages) for three years: the sheet shows months
+        series = monthly(series, kpi.aggregation, kpi.unit)
+        s.line([f"Monthly values ({kpi.aggregation} of the {kpi.frequency}ly values; the PDF chart shows them all)."])
     s.row += 1
     header = s.table_header(["Period", "Value", "Target", "Change", "Change %", "In review period"])
-    series = c.series.get(h.kpi_id, [])
     schedule = sorted(c.targets.get(h.kpi_id, {}).items())
     fmt = number_format(h.unit, h.currency)
     previous: float | None = None
@@ -507,6 +511,25 @@ def _kpi_sheet(s: _Sheet, c: ReviewContent, h: Headline, kpi: Any) -> None:
         for n, note in enumerate(notes, start=1):
             s.text(row + n, 8, f"{note.date:%d %b %Y}: {note.text}")
     s.widths([11, 14, 14, 13, 10, 10])
+
+
+def monthly(series: list[tuple[dt.date, float]], aggregation: str, unit: str) -> list[tuple[dt.date, float]]:
+    """Daily or weekly values rolled up per calendar month with the KPI's own aggregation.
+
+    A ratio KPI without its parts falls back to the mean (see ``aggregate_over``); a week is
+    counted in the month it starts in.
+    """
+    from kpidesk.services.review_service import aggregate_over
+
+    months: dict[dt.date, list[tuple[dt.date, float | None, float | None, float | None]]] = {}
+    for day, value in series:
+        months.setdefault(day.replace(day=1), []).append((day, value, None, None))
+    out = []
+    for month, rows in sorted(months.items()):
+        value = aggregate_over(rows, aggregation, unit)
+        if value is not None:
+            out.append((month, value))
+    return out
 
 
 def _target_on(schedule: list[tuple[dt.date, float]], day: dt.date) -> float | None:

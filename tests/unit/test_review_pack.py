@@ -204,3 +204,15 @@ def test_cli_review_flow(sqlite_target: str, tmp_path: Path, capsys) -> None:  #
     assert openpyxl.load_workbook(tmp_path / "p.xlsx")["Actions"]["A3"].value == "Chase churn"
     assert main(["--db", db, "review", "action", str(review_id), "x", "--due", "soon"]) == 1
     assert "not a date" in capsys.readouterr().err
+
+
+def test_daily_values_roll_up_to_months_on_the_kpi_sheet() -> None:
+    from kpidesk.io.review_xlsx import monthly
+
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(59)]  # 31 January + 28 February days
+    series = [(d, 1.0 if d.month == 1 else 2.0) for d in days]
+    # sum: January 31 x 1 = 31, February 28 x 2 = 56; mean: 1 and 2; last: the month's last value
+    assert monthly(series, "sum", "count") == [(dt.date(2026, 1, 1), 31.0), (dt.date(2026, 2, 1), 56.0)]
+    assert monthly(series, "mean", "count") == [(dt.date(2026, 1, 1), 1.0), (dt.date(2026, 2, 1), 2.0)]
+    assert monthly([(dt.date(2026, 3, 2), 5.0), (dt.date(2026, 3, 30), 7.0)], "last", "count") == [
+        (dt.date(2026, 3, 1), 7.0)]
