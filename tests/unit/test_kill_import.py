@@ -79,6 +79,7 @@ def _row_by_row_apply(service, plan) -> None:  # type: ignore[no-untyped-def]
     db = service._db
     con = sqlite3.connect(db.path, isolation_level=None)
     con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = NORMAL")  # as kpidesk opens its files
     new = plan.new_kpis[0]
     product_id = con.execute("SELECT id FROM product WHERE name = ?", (new.product,)).fetchone()[0]
     now = "2026-01-01 00:00:00"
