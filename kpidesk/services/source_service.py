@@ -442,10 +442,14 @@ class SourceService:
                 if is_partial(start, output.frequency, result.data_end):
                     partial_start = start
             for position, (stamp, value) in enumerate(output.values.items()):
-                if value is None or (isinstance(value, float) and math.isnan(value)):
-                    continue
                 num = None if numerator is None else _number(numerator.iloc[position])
                 den = None if denominator is None else _number(denominator.iloc[position])
+                if value is None or (isinstance(value, float) and math.isnan(value)):
+                    if num is None or den is None:
+                        continue
+                    # a zero denominator has no rate, but its parts still count over a longer
+                    # period: a month's spend with no new customer belongs in the quarter's CAC
+                    value = None
                 # the export ends inside this period: say so, it is not a complete value
                 note = f"so far: data through {result.data_end}" if stamp.date() == partial_start else ""
                 rows.append(
@@ -454,7 +458,7 @@ class SourceService:
                         stamp.date().isoformat(),
                         output.frequency.value,
                         output.segment,
-                        float(value),
+                        None if value is None else float(value),
                         num,
                         den,
                         note,

@@ -245,10 +245,14 @@ def test_spend_by_hand() -> None:
     )
     result = spend_recipe.run(frame)
     jan = pd.Timestamp("2024-01-01")
-    assert result.get("cac").values.to_dict() == {jan: 50.0}
-    assert result.get("cac", "channel:ads").values.to_dict() == {jan: 50.0}
-    assert result.get("cac", "channel:seo").values.to_dict() == {jan: 50.0}
-    assert result.get("cpa").values.to_dict() == {jan: 30.0}
+    assert result.get("cac").values.dropna().to_dict() == {jan: 50.0}
+    assert result.get("cac", "channel:ads").values.dropna().to_dict() == {jan: 50.0}
+    assert result.get("cac", "channel:seo").values.dropna().to_dict() == {jan: 50.0}
+    assert result.get("cpa").values.dropna().to_dict() == {jan: 30.0}
+    # February has no CAC, but keeps its parts (80 spent, 0 new) for the quarter's CAC
+    feb = pd.Timestamp("2024-02-01")
+    assert pd.isna(result.get("cac").values[feb])
+    assert (result.get("cac").numerator[feb], result.get("cac").denominator[feb]) == (80, 0)
     cac = result.get("cac").values
     assert spend_recipe.ltv_cac(pd.Series([600.0], index=[jan]), cac).iloc[0] == 12
     payback = spend_recipe.cac_payback(cac, pd.Series([20.0], index=[jan]), pd.Series([50.0], index=[jan]))

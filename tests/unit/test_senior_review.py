@@ -156,3 +156,34 @@ def test_a_huge_forecast_horizon_is_a_clear_error_not_a_crash() -> None:
     with pytest.raises(ValidationError, match="at most 120 periods"):
         forecast(s, "month", 100_000)
     assert len(forecast(s, "month", 120).table) == 120
+
+
+def test_spend_month_without_new_customers_still_counts_in_the_quarter_cac(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Spend Jan 1,000 / 10 new, Feb 1,000 / 0 new, Mar 1,000 / 20 new.
+
+    Q1 CAC = (1,000 + 1,000 + 1,000) / (10 + 0 + 20) = 100. February has no CAC
+    of its own, and the recipe dropped the month with its spend, so the quarter
+    read 2,000 / 30 = 66.67. Explaining March against February must say
+    February has no value (not "0 € → 50 €").
+    """
+    from kpidesk.cli.main import main
+    from kpidesk.services.source_service import SourceService
+    from kpidesk.services.workspace import Workspace
+
+    (tmp_path / "spend.csv").write_text(
+        "date,amount,new_customers\n2026-01-10,1000,10\n2026-02-10,1000,0\n2026-03-10,1000,20\n"
+    )
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    SourceService(ws.db, ws.catalog).add("App", tmp_path / "spend.csv", "spend")
+    kpi = ws.kpis.resolve("App/cac")
+    metrics = MetricsService(ws.db, ws.catalog)
+    assert metrics.series(kpi.id, "quarter").tolist() == pytest.approx([100.0])
+    monthly = metrics.series(kpi.id)
+    assert monthly.iloc[0] == pytest.approx(100.0) and monthly.iloc[2] == pytest.approx(50.0)
+    assert pd.isna(monthly.iloc[1])
+    ws.close()
+    capsys.readouterr()
+    assert main(["--db", str(tmp_path / "w.db"), "explain", "App/cac", "--period", "2026-03"]) == 0
+    out = capsys.readouterr().out
+    assert "no value for Feb 2026" in out and "0 €" not in out

@@ -106,13 +106,15 @@ def rollup(frame: pd.DataFrame, window: Window, specs: Mapping[str, KpiSpec]) ->
         v_sum=("value", "sum"), v_last=("value", "last"), v_mean=("value", "mean"),
         v_min=("value", "min"), v_max=("value", "max"),
         num=("numerator", "sum"), den=("denominator", "sum"),
-        has_nd=("has_nd", "all"),
+        has_nd=("has_nd", "all"), v_n=("value", "count"),
     ).reset_index()
     aggregation = agg["kpi"].map({k: s.aggregation for k, s in specs.items()}).fillna("sum")
     agg["value"] = agg["v_sum"]
     for name, column in (("last", "v_last"), ("mean", "v_mean"), ("min", "v_min"), ("max", "v_max")):
         chosen = (aggregation == name).to_numpy()
         agg.loc[chosen, "value"] = agg.loc[chosen, column]
+    # a period whose rows carry no value (a ratio with a zero denominator) has no value, not 0
+    agg.loc[agg["v_n"].to_numpy() == 0, "value"] = np.nan
     agg["present"] = True
     wide = agg.pivot(index=["kpi", "segment"], columns="w",
                      values=["value", "num", "den", "has_nd", "present"])

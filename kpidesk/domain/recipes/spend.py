@@ -158,7 +158,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
             KpiOutput(
                 "cac",
                 period,
-                total["value"].dropna(),
+                total["value"],
                 "spend / new customers",
                 total["numerator"],
                 total["denominator"],
@@ -173,7 +173,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
                 KpiOutput(
                     "cac",
                     period,
-                    part["value"].dropna(),
+                    part["value"],
                     "channel spend / channel new customers",
                     part["numerator"],
                     part["denominator"],
@@ -186,7 +186,7 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
             KpiOutput(
                 "cpa",
                 period,
-                per["value"].dropna(),
+                per["value"],
                 "spend / conversions",
                 per["numerator"],
                 per["denominator"],
