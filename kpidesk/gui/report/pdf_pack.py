@@ -236,7 +236,7 @@ def _cover(flow: _Flow, c: ReviewContent) -> None:
     compare = "the same period last year" if c.compare_mode == "last_year" else "the previous period"
     flow._decorate()
     flow.y = 230
-    flow.html(f"<p style='font-size:30pt; color:#1f3864'><b>{_e(c.product)}</b></p>"
+    flow.html(f"<p><span style='font-size:30pt; font-weight:bold; color:#1f3864'>{_e(c.product)}</span></p>"
               f"<p style='font-size:16pt'>Review of {_e(c.period.label)}</p>"
               f"<p style='font-size:10pt' class='muted'>{c.period.start:%d %b %Y} – {c.period.end:%d %b %Y}, "
               f"compared with {compare} ({_e(c.compare.label)})</p>"
@@ -244,7 +244,7 @@ def _cover(flow: _Flow, c: ReviewContent) -> None:
     flow.y += 30
     open_actions = sum(1 for i in c.items if i.kind == "action" and not i.done)
     flow.html(f"<p style='font-size:10pt'>{len(c.headlines)} KPIs · {len(c.goals)} goals · "
-              f"{len(c.attention)} items need attention · {open_actions} open actions</p>")
+              f"{len(c.attention)} to look at · {open_actions} open action(s)</p>")
     if c.review.title:
         flow.html(f"<p style='font-size:11pt'>{_e(c.review.title)}</p>")
 
