@@ -519,11 +519,16 @@ def _period_anomalies(kpis: list[Kpi], series: dict[int, list[tuple[dt.date, flo
             expected = record.get("expected")
             expected = None if expected is None or not math.isfinite(float(expected)) else float(expected)
             side = record.get("side", "")
-            note = f"{kpi.name}: {float(record['value']):.4g}" + (
-                f", {side} the expected {expected:.4g}" if expected is not None else "")
+            note = f"{kpi.name}: {_num(float(record['value']))}" + (
+                f", {side} the expected {_num(expected)}" if expected is not None else "")
             found.append(Anomaly(kpi.key, day, float(record["value"]), expected, note,
                                  product=product_names.get(kpi.product_id, "")))
     return sorted(found, key=lambda a: (a.period, a.kpi_key))
+
+
+def _num(value: float) -> str:
+    """39,250 / 385.1 / 0.3575: thousands separated, small values to four significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _frequency_of(review: Review) -> Frequency | None:
