@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from kpidesk.cli.common import open_workspace, print_table
-from kpidesk.errors import ValidationError
 from kpidesk.paths import resolve_db_target
 
 
@@ -101,9 +100,7 @@ def cmd_backup_list(args: argparse.Namespace) -> int:
 
 def cmd_backup_restore(args: argparse.Namespace) -> int:
     from kpidesk.paths import backups_dir
-    from kpidesk.storage import backup as store
     from kpidesk.storage.integrity import DamagedDatabaseError
-    from kpidesk.storage.migrations import LATEST
 
     path = Path(resolve_db_target(getattr(args, "db", None))).expanduser().resolve()
     try:
@@ -113,11 +110,9 @@ def cmd_backup_restore(args: argparse.Namespace) -> int:
         return 0
     except DamagedDatabaseError:
         pass  # the current file cannot be opened: put the backup in its place, keeping the damaged file aside
-    chosen = store.find_backup(path, backups_dir(), args.id)
-    problem = store.verify_backup(chosen, latest_schema=LATEST)
-    if problem:
-        raise ValidationError(f"Backup {chosen.id} cannot be restored: {problem}")
-    aside = store.restore_file(chosen.path, path)
+    from kpidesk.services.backup_service import restore_over_damaged
+
+    chosen, aside = restore_over_damaged(path, args.id, backup_dir=backups_dir())
     where = f" The damaged file was kept, unchanged, as {aside.name}." if aside else ""
     print(f"Restored the backup of {chosen.created:%Y-%m-%d %H:%M} ({chosen.counts_text()}) to {path.name}.{where}")
     return 0

@@ -18,6 +18,10 @@ runner's worker thread, with a Progress adapter; none touches Qt):
 * **Read-only banner**: ``service.read_only_banner()`` is '' for a writable
   workspace, else the sentence to show; disable editing actions with
   ``workspace.db.read_only_reason`` as their tooltip.
+* **A file that cannot be opened** (``DamagedDatabaseError`` carries the
+  offered ``.backup``): ``restore_over_damaged(path, error.backup.id)`` puts
+  the backup in place, keeps the damaged file beside it untouched, and the
+  GUI then opens ``path`` again.
 * **Cloud-sync warning**: ``service.cloud_warning()`` returns the warning the
   first time a file in a Dropbox/OneDrive/iCloud/... folder is opened, then ''.
 
@@ -180,3 +184,31 @@ class BackupService:
                 "writing, or the file is opened on two computers at once, changes can be lost or the copy can be "
                 "damaged. Keep the workspace in a local folder, or close kpidesk before it syncs; kpidesk's own "
                 f"backups in {self._dir} are safe copies.")
+
+
+def restore_over_damaged(path: Path, backup_id: str, *, backup_dir: Path | None = None
+                         ) -> tuple[BackupInfo, Path | None]:
+    """Restore a backup over a workspace file that cannot be opened (no Database needed).
+
+    The damaged file (and its -wal/-shm) is renamed aside, unchanged, as
+    ``<name>.damaged-<time>.db`` and returned with the backup used.
+    """
+    from kpidesk.paths import backups_dir
+    from kpidesk.storage.migrations import LATEST
+
+    path = Path(path).expanduser().resolve()
+    chosen = store.find_backup(path, backup_dir or backups_dir(), backup_id)
+    problem = store.verify_backup(chosen, latest_schema=LATEST)
+    if problem:
+        raise DatabaseError(f"Backup {chosen.id} cannot be restored: {problem}")
+    from kpidesk.storage.lock import WriterLock
+
+    lock = WriterLock(path) if path.exists() else None
+    if lock is not None:
+        lock.acquire()  # never swap the file under another kpidesk window
+    try:
+        aside = store.restore_file(chosen.path, path)
+    finally:
+        if lock is not None:
+            lock.release()
+    return chosen, aside

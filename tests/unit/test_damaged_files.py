@@ -155,3 +155,34 @@ def test_cli_restores_the_offered_backup_and_keeps_the_damaged_file(
     assert len(kept) == 1 and kept[0].read_bytes() == damaged_bytes
     listed = run("product", "list")
     assert listed.returncode == 0 and "Pulse" in listed.stdout and "Ledger" in listed.stdout
+
+
+def test_gui_path_restores_the_offered_backup_over_a_damaged_file(
+        corpus: tuple[list, bytes], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from kpidesk.services.backup_service import restore_over_damaged
+    from kpidesk.storage.integrity import table_checksums
+
+    cases, good = corpus
+    backups = tmp_path / "backups"
+    path = tmp_path / "workspace.db"
+    path.write_bytes(good)
+    make_backup(path, backups, thin_after=False)
+    zeroed = next(c for c in cases if c.kind == "zeroed_pages")
+    shutil.copyfile(zeroed.path, path)
+    with pytest.raises(DamagedDatabaseError) as raised:
+        open_database(path, backup_dir=backups)
+    offered = raised.value.backup
+    assert offered is not None
+    used, aside = restore_over_damaged(path, offered.id, backup_dir=backups)
+    assert used.id == offered.id and aside is not None and aside.read_bytes() == zeroed.path.read_bytes()
+    db = open_database(path, backup_dir=backups)
+    try:
+        with db.raw() as con:
+            restored = table_checksums(con)
+    finally:
+        db.close()
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{offered.path}?mode=ro", uri=True)
+    assert restored == table_checksums(con)
+    con.close()
