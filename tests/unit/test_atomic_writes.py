@@ -93,6 +93,13 @@ CHILD = textwrap.dedent("""
             n += 1
             letter = b"ab"[n % 2:n % 2 + 1]
             atomic_write_bytes(target, letter * 3_000_000)
+    elif mode == "plain":  # the negative control: writing in place, as naive code does
+        n = 0
+        print("ready", flush=True)
+        while True:
+            n += 1
+            with open(target, "wb") as handle:
+                handle.write(b"ab"[n % 2:n % 2 + 1] * 3_000_000)
     elif mode == "settings":
         from kpidesk.storage.backup import SafetySettings, save_settings
         n = 0
@@ -149,9 +156,20 @@ def test_sigkill_during_atomic_writes_never_leaves_a_torn_file(tmp_path: Path,
         assert load_settings(settings).keep_all_hours == raw["keep_all_hours"]
 
     n_settings = _kill_loop(["settings", str(settings)], 15, check_settings, 0.2, 2)
+    # negative control: the same kills against in-place writes do tear the file, so the check above can fail
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(b"o" * 3_000_000)
+    torn = 0
+
+    def count_torn() -> None:
+        nonlocal torn
+        torn += plain.read_bytes() not in whole
+
+    _kill_loop(["plain", str(plain)], 10, count_torn, 0.3, 4)
+    assert torn >= 1
     leftovers = [p.name for p in [*tmp_path.iterdir(), *settings.iterdir()] if p.name.endswith(".tmp")]
     with capsys.disabled():
-        print(f"\n[atomic kill test] kills={n_bytes + n_settings} torn_files=0 "
+        print(f"\n[atomic kill test] kills={n_bytes + n_settings} torn_files=0 in_place_control_torn={torn}/10 "
               f"temporaries_left_by_kills={len(leftovers)}")
 
 
