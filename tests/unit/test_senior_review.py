@@ -187,3 +187,17 @@ def test_spend_month_without_new_customers_still_counts_in_the_quarter_cac(tmp_p
     assert main(["--db", str(tmp_path / "w.db"), "explain", "App/cac", "--period", "2026-03"]) == 0
     out = capsys.readouterr().out
     assert "no value for Feb 2026" in out and "0 €" not in out
+
+
+@pytest.mark.parametrize("green", ["nan", "inf"])
+def test_rag_threshold_that_is_not_a_number_is_refused(tmp_path, capsys, green) -> None:  # type: ignore[no-untyped-def]
+    """``target rag --green nan`` crashed with an IntegrityError traceback; inf was stored."""
+    from kpidesk.cli.main import main
+
+    db = str(tmp_path / "w.db")
+    assert main(["--db", db, "product", "add", "App"]) == 0
+    assert main(["--db", db, "kpi", "add", "--from-catalog", "revenue", "--product", "App"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "target", "rag", "App/revenue", "--green", green, "--amber", "200"]) != 0
+    err = capsys.readouterr().err
+    assert "finite number" in err and "internal error" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -110,6 +111,11 @@ class RagThresholds:
 
     def __post_init__(self) -> None:
         d = Direction(self.direction)
+        for label, line in (("green", self.green), ("amber", self.amber), ("green high", self.green_high),
+                            ("amber high", self.amber_high)):
+            # NaN compares false with everything, so it would pass the order checks below
+            if line is not None and not math.isfinite(float(line)):
+                raise ValidationError(f"The {label} line must be a finite number, not {line}.")
         if d is Direction.UP and self.green < self.amber:
             raise ValidationError(
                 f"For a higher-is-better KPI the green line ({self.green:g}) must not be below "
