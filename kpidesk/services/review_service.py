@@ -128,7 +128,7 @@ def aggregate_over(rows: list[tuple[dt.date, float | None, float | None, float |
             den = sum(d for _, _, _, d in rows if d is not None)
             num = sum(n for _, _, n, _ in rows if n is not None)
             if den:
-                return num / den * (100.0 if unit == Unit.PERCENT else 1.0)
+                return num / den * _ratio_scale(rows, unit)
         return sum(values) / len(values)
     if agg is Aggregation.SUM:
         return float(sum(values))
@@ -139,6 +139,22 @@ def aggregate_over(rows: list[tuple[dt.date, float | None, float | None, float |
     if agg is Aggregation.MAX:
         return max(values)
     return values[-1]
+
+
+def _ratio_scale(rows: list[tuple[dt.date, float | None, float | None, float | None]], unit: str) -> float:
+    """How the stored values relate to numerator / denominator: x100 or x1.
+
+    Read from the values themselves (NPS is a 'score' stored as (promoters - detractors)
+    / responses x 100, so the unit alone does not tell); the unit decides only when no
+    row shows it (percent -> 100, else 1).
+    """
+    for _, value, num, den in rows:
+        if value and num and den:
+            factor = value * den / num
+            for scale in (100.0, 1.0):
+                if abs(factor - scale) <= scale * 0.01:
+                    return scale
+    return 100.0 if unit == Unit.PERCENT else 1.0
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,17 @@ def test_daily_values_roll_up_to_months_on_the_kpi_sheet() -> None:
     assert monthly(series, "mean", "count") == [(dt.date(2026, 1, 1), 1.0), (dt.date(2026, 2, 1), 2.0)]
     assert monthly([(dt.date(2026, 3, 2), 5.0), (dt.date(2026, 3, 30), 7.0)], "last", "count") == [
         (dt.date(2026, 3, 1), 7.0)]
+
+
+def test_ratio_kpis_keep_the_scale_of_their_stored_values() -> None:
+    from kpidesk.services.review_service import aggregate_over
+
+    day = dt.date(2026, 7, 1)
+    # NPS stored as (promoters - detractors) / responses x 100: 30 = 300 / 1000 x 100 and 40 = 200 / 500 x 100;
+    # the quarter is (300 + 200) / (1000 + 500) x 100 = 33.33 even though the unit is 'score', not percent
+    nps = [(day, 30.0, 300.0, 1000.0), (day, 40.0, 200.0, 500.0)]
+    assert aggregate_over(nps, "ratio", "score") == pytest.approx(33.333, abs=0.001)
+    # a plain ratio (coefficient) stored as num / den: (3 + 1) / (10 + 10) = 0.2
+    assert aggregate_over([(day, 0.3, 3.0, 10.0), (day, 0.1, 1.0, 10.0)], "ratio", "ratio") == pytest.approx(0.2)
+    # without parts the mean of the values: (30 + 40) / 2 = 35
+    assert aggregate_over([(day, 30.0, None, None), (day, 40.0, None, None)], "ratio", "score") == 35.0
