@@ -158,6 +158,8 @@ class MetricsService:
         Each input is first rolled up to the same frequency with its own
         aggregation, so ``dau / mau`` over months divides monthly figures.
         """
+        import pandas as pd
+
         from kpidesk.domain.formula import evaluate_formula, parse_formula, resolve_order
 
         kpi = self._kpis.get(kpi_id)
@@ -172,19 +174,31 @@ class MetricsService:
             if key in needed:
                 needed |= parse_formula(formulas[key]).names
         values: dict[str, pd.Series] = {}
-        flags = None
         for key in order:
             if key not in needed:
                 continue
             for name in parse_formula(formulas[key]).names:
                 if name not in values and name not in formulas:
                     values[name] = self.series(by_key[name].id, target, segment=segment)  # type: ignore[arg-type]
+        # lag(x, n) and rolling_mean(x, n) count positions: every period between the first and
+        # the last value gets a row, so "lag(revenue, 1)" after a missing month is missing, not
+        # the month before the gap
+        measured = pd.DatetimeIndex([])
+        for series in values.values():
+            measured = measured.union(pd.DatetimeIndex(series.index))
+        grid = _period_grid(measured, target)
+        values = {name: series.reindex(grid) for name, series in values.items()}
+        flags = None
+        for key in order:
+            if key not in needed:
+                continue
             result = evaluate_formula(formulas[key], values)
             values[key] = result.values
             if key == kpi.key:
                 flags = result.division_by_zero
         assert flags is not None
-        return values[kpi.key].rename(kpi.key), flags
+        keep = values[kpi.key].index.isin(measured)
+        return values[kpi.key][keep].rename(kpi.key), flags[keep]
 
     # ------------------------------------------------------------ analysis
 
@@ -276,3 +290,22 @@ class MetricsService:
             forecast=fitted,
             notes=notes,
         )
+
+
+def _period_grid(index: pd.DatetimeIndex, frequency: Frequency | str) -> pd.DatetimeIndex:
+    """Every period start from the first to the last of ``index`` at ``frequency``
+    (a fiscal year steps by one year from its own first month)."""
+    import pandas as pd
+
+    if len(index) < 2:
+        return index.sort_values()
+    step = {
+        "day": pd.DateOffset(days=1),
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+        "year": pd.DateOffset(years=1),
+        "fiscal_year": pd.DateOffset(years=1),
+    }[str(getattr(frequency, "value", frequency))]
+    grid = pd.date_range(index.min(), index.max(), freq=step)
+    return grid.union(index)

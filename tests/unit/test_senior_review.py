@@ -201,3 +201,25 @@ def test_rag_threshold_that_is_not_a_number_is_refused(tmp_path, capsys, green) 
     assert main(["--db", db, "target", "rag", "App/revenue", "--green", green, "--amber", "200"]) != 0
     err = capsys.readouterr().err
     assert "finite number" in err and "internal error" not in err
+
+
+def test_formula_lag_after_a_missing_month_is_missing_not_the_month_before_the_gap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Revenue Jan 100, Feb —, Mar 150, Apr 165; mom = (revenue − lag(revenue, 1)) / lag(revenue, 1) × 100.
+
+    Mar has no previous month: missing (it read +50 % against January);
+    Apr = (165 − 150) / 150 × 100 = 10 %.
+    """
+    from kpidesk.services.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    revenue, _ = ws.kpis.add_from_catalog("App", "revenue")
+    for month, value in (("2026-01", 100), ("2026-03", 150), ("2026-04", 165)):
+        ws.measurements.record(revenue.id, month, value)
+    mom, _ = ws.kpis.add_custom("App", "Revenue MoM", key="mom", unit="percent",
+                                formula="(revenue - lag(revenue, 1)) / lag(revenue, 1) * 100")
+    values = MetricsService(ws.db, ws.catalog).series(mom.id)
+    assert list(values.index.strftime("%Y-%m")) == ["2026-01", "2026-03", "2026-04"]
+    assert values.isna().tolist() == [True, True, False]
+    assert values.iloc[-1] == pytest.approx(10.0)
+    ws.close()
