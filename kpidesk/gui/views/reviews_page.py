@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -178,14 +180,28 @@ class ReviewsPage(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.pack_button)
 
-        detail = QWidget()
-        right = QVBoxLayout(detail)
-        right.addWidget(self.title_label)
-        right.addWidget(self.summary, 2)
-        right.addWidget(self.notes_edit)
-        right.addWidget(self.items_table, 2)
-        right.addLayout(add_row)
-        right.addLayout(actions)
+        # the summary scrolls on its own; a splitter lets the user give the record more room
+        summary_scroll = QScrollArea()
+        summary_scroll.setWidgetResizable(True)
+        summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        summary_box = QWidget()
+        summary_layout = QVBoxLayout(summary_box)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        summary_layout.addWidget(self.title_label)
+        summary_layout.addWidget(self.summary)
+        summary_layout.addStretch(1)
+        summary_scroll.setWidget(summary_box)
+        record = QWidget()
+        record_layout = QVBoxLayout(record)
+        record_layout.setContentsMargins(0, 0, 0, 0)
+        record_layout.addWidget(self.notes_edit)
+        record_layout.addWidget(self.items_table, 1)
+        record_layout.addLayout(add_row)
+        record_layout.addLayout(actions)
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.addWidget(summary_scroll)
+        detail.addWidget(record)
+        detail.setSizes([380, 420])
         self.detail = detail
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -222,8 +238,10 @@ class ReviewsPage(QWidget):
         for product_id, name in sorted(self._products.items(), key=lambda kv: kv[1].lower()):
             self.product_combo.addItem(name, product_id)
         self.product_combo.addItem(self.tr("Portfolio (all products)"), None)
-        index = self.product_combo.findData(current)
+        # keep the choice across refreshes; the first product (not the portfolio) when there was none
+        index = self.product_combo.findData(current) if self.product_combo.property("chosen") else 0
         self.product_combo.setCurrentIndex(max(0, index))
+        self.product_combo.setProperty("chosen", True)
 
     # -- loading ---------------------------------------------------------------------------
     def reload(self) -> None:
