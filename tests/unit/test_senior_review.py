@@ -223,3 +223,19 @@ def test_formula_lag_after_a_missing_month_is_missing_not_the_month_before_the_g
     assert values.isna().tolist() == [True, True, False]
     assert values.iloc[-1] == pytest.approx(10.0)
     ws.close()
+
+
+def test_large_move_from_a_negative_value_reads_the_right_way() -> None:
+    """Net revenue (higher is better) from −100 to −50: (−50 − (−100)) / |−100| = +50 %, good.
+
+    It was computed as −50 / −100 − 1 = −50 % and reported "down 50 % (bad)".
+    """
+    import datetime as dt
+
+    from kpidesk.domain.goals.attention import KpiSnapshot, kpi_items
+    from kpidesk.domain.goals.model import KpiInfo
+
+    kpi = KpiInfo("net", "Net revenue", "currency", "up", "month")
+    snap = KpiSnapshot(kpi, [(dt.date(2026, 9, 1), -100.0), (dt.date(2026, 10, 1), -50.0)])
+    [move] = [i for i in kpi_items(snap, dt.date(2026, 11, 5)) if i.kind.value == "move"]
+    assert move.reason.startswith("up 50%") and "(good)" in move.reason

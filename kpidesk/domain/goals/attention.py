@@ -5,7 +5,8 @@ Sources, each giving one line with its reason:
 - goals behind, at risk or overdue (:mod:`.status`);
 - RAG thresholds: the latest value of a KPI is red or amber;
 - anomalies flagged in the KPI's latest period (fed in by the metrics engine);
-- large moves: ``|latest / previous − 1| ≥ move_threshold`` (default 20 %);
+- large moves: ``|latest − previous| / |previous| ≥ move_threshold`` (default 20 %;
+  a negative previous value counts by its size, so −100 → −50 is up 50 %);
 - stale KPIs: no value in the last two complete periods.
 
 Severity 3 = act now (at risk, overdue, red, stale), 2 = look (behind, amber,
@@ -135,7 +136,8 @@ def kpi_items(snapshot: KpiSnapshot, today: dt.date, *, move_threshold: float = 
     if len(points) >= 2:
         prev_day, prev = points[-2]
         if prev != 0:
-            change = last / prev - 1.0
+            # |prev|: from −100 to −50 the KPI went up 50 %, not "down 50 %"
+            change = (last - prev) / abs(prev)
             if abs(change) >= move_threshold:
                 direction = Direction(kpi.direction)
                 if direction is Direction.BAND:
