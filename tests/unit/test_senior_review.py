@@ -239,3 +239,17 @@ def test_large_move_from_a_negative_value_reads_the_right_way() -> None:
     snap = KpiSnapshot(kpi, [(dt.date(2026, 9, 1), -100.0), (dt.date(2026, 10, 1), -50.0)])
     [move] = [i for i in kpi_items(snap, dt.date(2026, 11, 5)) if i.kind.value == "move"]
     assert move.reason.startswith("up 50%") and "(good)" in move.reason
+
+
+def test_percent_increase_of_a_negative_baseline_moves_up() -> None:
+    """Operating profit baseline −100, "increase by 25 %": target −100 + 0.25 × 100 = −75.
+
+    It resolved to −100 × 1.25 = −125, below the baseline, so the goal read as
+    achieved on day one. "Decrease by 10 %" of −100 is −110.
+    """
+    from kpidesk.domain.enums import GoalKind
+    from kpidesk.domain.goals.model import resolve_relative_target
+
+    assert resolve_relative_target(GoalKind.INCREASE_TO, -100.0, 25, "percent") == pytest.approx(-75.0)
+    assert resolve_relative_target(GoalKind.DECREASE_TO, -100.0, 10, "percent") == pytest.approx(-110.0)
+    assert resolve_relative_target(GoalKind.INCREASE_TO, 40.0, 25, "percent") == pytest.approx(50.0)

@@ -152,7 +152,9 @@ def resolve_relative_target(kind: GoalKind, baseline: float, change: float, mode
     ``change`` is taken as a size too (``abs``), because "decrease by −20 %"
     means the same to a reader as "decrease by 20 %".
 
-    Example: baseline 40 %, +25 % → 40 × 1.25 = 50; +5 (points) → 45.
+    Example: baseline 40 %, +25 % → 40 × 1.25 = 50; +5 (points) → 45. A negative
+    baseline moves by its size: −100 increased by 25 % → −100 + 25 = −75
+    (in general ``baseline + s·|baseline|·change/100``).
     """
     if kind is GoalKind.KEEP_IN_BAND:
         raise ValidationError("A keep-in-band goal needs a band (low and high), not a relative change.")
@@ -163,7 +165,8 @@ def resolve_relative_target(kind: GoalKind, baseline: float, change: float, mode
             raise ValidationError(
                 "A relative target in percent needs a non-zero baseline; the baseline is 0."
             )
-        return baseline * (1.0 + sign * size / 100.0)
+        # measured against the baseline's size: +25 % of −100 is −75, not −125 (which would be a decrease)
+        return baseline + sign * abs(baseline) * size / 100.0
     if mode == RELATIVE_ABSOLUTE:
         return baseline + sign * size
     raise ValidationError(f"Unknown relative mode {mode!r}: use 'percent' or 'absolute'.")
