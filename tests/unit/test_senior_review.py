@@ -253,3 +253,21 @@ def test_percent_increase_of_a_negative_baseline_moves_up() -> None:
     assert resolve_relative_target(GoalKind.INCREASE_TO, -100.0, 25, "percent") == pytest.approx(-75.0)
     assert resolve_relative_target(GoalKind.DECREASE_TO, -100.0, 10, "percent") == pytest.approx(-110.0)
     assert resolve_relative_target(GoalKind.INCREASE_TO, 40.0, 25, "percent") == pytest.approx(50.0)
+
+
+def test_relative_goal_on_a_zero_baseline_says_so() -> None:
+    """Revenue baseline 0, "increase by 10 %": no target can be derived (0 × 1.1 = 0).
+
+    The status said "the KPI has none" (no baseline), which is false: it has 0.
+    """
+    import datetime as dt
+
+    from kpidesk.domain.enums import GoalKind
+    from kpidesk.domain.goals.model import Goal, KpiInfo
+    from kpidesk.domain.goals.status import GoalStatus, evaluate_goal
+
+    goal = Goal("revenue", GoalKind.INCREASE_TO, dt.date(2026, 11, 1), dt.date(2027, 6, 30),
+                relative_change=10, relative_mode="percent")
+    ev = evaluate_goal(goal, KpiInfo("revenue", "Revenue"), [(dt.date(2026, 10, 1), 0.0)], dt.date(2026, 11, 25))
+    assert ev.status is GoalStatus.AT_RISK
+    assert "baseline of 0" in ev.reason and "has none" not in ev.reason

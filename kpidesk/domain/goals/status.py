@@ -202,10 +202,12 @@ def evaluate_goal(
 
     goal_words = _goal_words(goal, target, band)
     if target is None and band is None:
-        return result(
-            GoalStatus.AT_RISK,
-            "The target cannot be worked out: a relative target needs a baseline value and the KPI has none.",
-        )
+        if goal.baseline_value == 0:
+            # "the KPI has none" would be false: the baseline is there, it is zero
+            why = "a change in percent of a baseline of 0 is still 0; set an absolute target instead."
+        else:
+            why = "a relative target needs a baseline value and the KPI has none."
+        return result(GoalStatus.AT_RISK, f"The target cannot be worked out: {why}")
 
     if not open_goal:
         due_label = period_label(due_period, freq)
