@@ -201,6 +201,11 @@ def cmd_show(args: Any) -> int:
             print_table(["period_start", "segment", "value"], rows, as_csv=True)
             return 0
         if frame.empty:
+            if kpi.formula:
+                # a formula KPI stores nothing: "no values" would read as if the formula were broken
+                print(f"{kpi.name} is computed by its formula ({kpi.formula}), not stored; "
+                      f"see its values with 'kpidesk trend {args.kpi}'.", file=sys.stderr)
+                return 0
             print(f"{kpi.name} has no values in that range.", file=sys.stderr)
             return 0
         rows = [(period_label(r.period_start.date(), kpi.frequency), r.segment or "total",

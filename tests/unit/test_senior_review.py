@@ -271,3 +271,23 @@ def test_relative_goal_on_a_zero_baseline_says_so() -> None:
     ev = evaluate_goal(goal, KpiInfo("revenue", "Revenue"), [(dt.date(2026, 10, 1), 0.0)], dt.date(2026, 11, 25))
     assert ev.status is GoalStatus.AT_RISK
     assert "baseline of 0" in ev.reason and "has none" not in ev.reason
+
+
+def test_show_of_a_formula_kpi_points_at_trend(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``kpidesk show App/cac`` on a formula KPI said "has no values in that range"
+    although trend computes them (a formula KPI stores no values)."""
+    from kpidesk.cli.main import main
+
+    db = str(tmp_path / "w.db")
+    for argv in (["product", "add", "App"],
+                 ["kpi", "add", "--from-catalog", "marketing_spend", "--product", "App"],
+                 ["kpi", "add", "--from-catalog", "new_customers", "--product", "App"],
+                 ["kpi", "add", "--from-catalog", "cac", "--product", "App"],
+                 ["formula", "set", "App/cac", "marketing_spend / new_customers"],
+                 ["record", "App/marketing_spend", "2026-01", "1000"],
+                 ["record", "App/new_customers", "2026-01", "10"]):
+        assert main(["--db", db, *argv]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "show", "App/cac"]) == 0
+    err = capsys.readouterr().err
+    assert "computed by its formula" in err and "kpidesk trend App/cac" in err
