@@ -392,7 +392,8 @@ class ReviewService:
         if period.frequency is not None:
             try:
                 content.movers = ExplainService(self._db).biggest_movers(
-                    product.id if product else None, period.start, compare=review.compare,
+                    product.id if product else None, period.start,
+                    compare=review.compare.replace("_", "-"),  # the explain engine spells it 'last-year'
                     frequency=period.frequency, top=movers)
             except Exception:  # an explanation that cannot be computed must not sink the pack
                 import logging

@@ -230,3 +230,11 @@ def test_ratio_kpis_keep_the_scale_of_their_stored_values() -> None:
     assert aggregate_over([(day, 0.3, 3.0, 10.0), (day, 0.1, 1.0, 10.0)], "ratio", "ratio") == pytest.approx(0.2)
     # without parts the mean of the values: (30 + 40) / 2 = 35
     assert aggregate_over([(day, 30.0, None, None), (day, 40.0, None, None)], "ratio", "score") == 35.0
+
+
+def test_last_year_review_explains_its_movers(demo_workspace) -> None:  # type: ignore[no-untyped-def]
+    service = ReviewService(demo_workspace.db)
+    review, _ = service.create("Ledger", "2026-10", compare="last-year")
+    content = service.content(review.id, today=TODAY)
+    assert content.compare.key == "2025-10"
+    assert content.movers and all("2025" in m.headline for m in content.movers)
