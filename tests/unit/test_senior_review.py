@@ -291,3 +291,16 @@ def test_show_of_a_formula_kpi_points_at_trend(tmp_path, capsys) -> None:  # typ
     assert main(["--db", db, "show", "App/cac"]) == 0
     err = capsys.readouterr().err
     assert "computed by its formula" in err and "kpidesk trend App/cac" in err
+
+
+def test_transactions_month_without_a_first_purchase_has_zero_new_customers() -> None:
+    """a buys in Jan, Feb, Mar; b first buys in Mar. New customers: Jan 1, Feb 0, Mar 1
+    (February was missing from the series instead of 0)."""
+    from kpidesk.domain.recipes import transactions
+
+    frame = pd.DataFrame({"customer": ["a", "a", "a", "b"],
+                          "date": ["2026-01-05", "2026-02-05", "2026-03-05", "2026-03-06"],
+                          "amount": [10, 10, 10, 20]})
+    new = transactions.run(frame).get("new_customers").values
+    assert new.to_dict() == {pd.Timestamp("2026-01-01"): 1.0, pd.Timestamp("2026-02-01"): 0.0,
+                             pd.Timestamp("2026-03-01"): 1.0}

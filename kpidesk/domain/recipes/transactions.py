@@ -308,6 +308,9 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
     )
     firsts = tx[(tx["amount"] > 0) & tx["customer"].notna()].groupby("customer")["date"].min()
     new = firsts.groupby(period_keys(pd.DatetimeIndex(firsts.to_numpy()), period)).size().astype(np.float64)
+    # a period of the export in which nobody bought for the first time had 0 new customers,
+    # not an unknown number (a gap would also hide it from changes and goals)
+    new = new.reindex(rev.index, fill_value=0.0)
     new.index.name = "period_start"
     result.outputs.append(
         KpiOutput("new_customers", period, new, "customers whose first purchase is in the period")
