@@ -398,56 +398,66 @@ def build_plan(
     is_percent = rec["is_percent"].to_numpy()
     raw_is_text = np.fromiter((type(x) is str for x in rec["raw"].tolist()), dtype=bool, count=len(rec))
     frequencies = np.full(len(rec), "", dtype=object)
-    starts = pd.Series(pd.NaT, index=rec.index, dtype="datetime64[ns]")
+    days = rec["period_start"].to_numpy().astype("datetime64[D]")
+    starts = np.full(len(rec), np.datetime64("NaT"), dtype="datetime64[D]")
     rec_freq = rec["frequency"].to_numpy(dtype=object)
     half = alive & (rec_freq == "half")
     reject(half, "half-year periods cannot be stored (kpidesk keeps day, week, month, quarter or year)")
     alive &= ~half
+
+    def as_mask(index: np.ndarray) -> np.ndarray:
+        mask = np.zeros(len(rec), dtype=bool)
+        mask[index] = True
+        return mask
+
+    # Row indexes of each (product, label) pair, found once: the loop below works on
+    # small index arrays, not on full-length masks per KPI.
+    order = np.argsort(pair_codes, kind="stable")
+    edges = np.searchsorted(pair_codes[order], np.arange(len(pair_target) + 1))
     for code, target in enumerate(pair_target):
         if target is None:
             continue
-        mask = alive & (pair_codes == code)
-        if not mask.any():
+        index = order[edges[code]:edges[code + 1]]
+        index = index[alive[index]]
+        if not len(index):
             continue
+        flagged = is_percent[index]
         if target.unit == "percent":
-            plain = mask & ~is_percent
+            plain = index[~flagged]
             # The reader scaled percent-formatted number cells by 100; "12.5%" texts are exact.
-            scaled = mask & is_percent & ~raw_is_text
-            if plain.any() and looks_like_fractions(values[plain]):
+            scaled = index[flagged & ~raw_is_text[index]]
+            if len(plain) and looks_like_fractions(values[plain]):
                 values[plain] *= 100.0
-                scaled |= plain
+                scaled = np.concatenate([scaled, plain])
             values[scaled] = round_significant(values[scaled])
         elif target.unit == "ratio":
-            values[mask & is_percent] = round_significant(values[mask & is_percent] / 100.0)
-        else:
-            bad = mask & is_percent
-            reject(bad, f"a percentage cannot be stored in {target.name}, which is measured as {target.unit}")
-            alive &= ~bad
-            mask &= ~bad
+            values[index[flagged]] = round_significant(values[index[flagged]] / 100.0)
+        elif flagged.any():
+            reject(as_mask(index[flagged]),
+                   f"a percentage cannot be stored in {target.name}, which is measured as {target.unit}")
+            alive[index[flagged]] = False
+            index = index[~flagged]
         low, high = bounds(target.unit, target.min_value, target.max_value)
-        too_low = mask & (values < low) if low is not None else np.zeros(len(rec), dtype=bool)
-        too_high = mask & (values > high) if high is not None else np.zeros(len(rec), dtype=bool)
+        below = values[index] < low if low is not None else np.zeros(len(index), dtype=bool)
+        above = values[index] > high if high is not None else np.zeros(len(index), dtype=bool)
         name = target.name
-        reject(
-            too_low, lambda v, low=low, name=name: f"{v:g} is below {low:g}, the lowest value {name} can take"
-        )
-        reject(
-            too_high,
-            lambda v, high=high, name=name: f"{v:g} is above {high:g}, the highest value {name} can take",
-        )
-        alive &= ~(too_low | too_high)
-        mask &= ~(too_low | too_high)
+        if below.any():
+            reject(as_mask(index[below]),
+                   lambda v, low=low, name=name: f"{v:g} is below {low:g}, the lowest value {name} can take")
+        if above.any():
+            reject(as_mask(index[above]),
+                   lambda v, high=high, name=name: f"{v:g} is above {high:g}, the highest value {name} can take")
+        alive[index[below | above]] = False
+        index = index[~(below | above)]
         # Snap each record to the coarser of its own and the KPI's frequency.
-        for freq in set(rec_freq[mask].tolist()):
-            sub = mask & (rec_freq == freq)
-            if not sub.any():
-                continue
+        index_freq = rec_freq[index]
+        for freq in set(index_freq.tolist()):
+            sub = index[index_freq == freq]
             chosen = target.frequency
             if _FREQ_RANK.get(freq, -1) > _FREQ_RANK.get(target.frequency, 99):
                 chosen = freq
             frequencies[sub] = chosen
-            days = rec.loc[sub, "period_start"].to_numpy().astype("datetime64[D]")
-            starts[sub] = period_starts(days, chosen).astype("datetime64[ns]")
+            starts[sub] = period_starts(days[sub], chosen)
 
     accepted = rec.loc[alive, ["sheet", "row", "column", "segment", "note"]].copy()
     accepted["kpi_id"] = kpi_ids[alive]
@@ -455,7 +465,7 @@ def build_plan(
     accepted["kpi_key"] = keys[alive]
     accepted["value"] = values[alive]
     accepted["frequency"] = frequencies[alive]
-    accepted["period_start"] = starts[alive].dt.strftime("%Y-%m-%d")
+    accepted["period_start"] = np.datetime_as_string(starts[alive], unit="D").astype(object)
     pair_names = np.array([t.name if t else "" for t in pair_target] + [""], dtype=object)
     accepted["kpi_name"] = pair_names[pair_codes[alive]]
 
