@@ -374,8 +374,9 @@ class ReviewService:
                              max(period.end, compare.end))
         for kpi in kpis:
             rows = rows_of.get(kpi.id, [])
-            current = aggregate_over([r for r in rows if period.start <= r[0] <= period.end], kpi.aggregation, kpi.unit)
-            previous = aggregate_over([r for r in rows if compare.start <= r[0] <= compare.end], kpi.aggregation,
+            current = aggregate_over([r for r in rows if within(r[0], kpi.frequency, period)], kpi.aggregation,
+                                     kpi.unit)
+            previous = aggregate_over([r for r in rows if within(r[0], kpi.frequency, compare)], kpi.aggregation,
                                       kpi.unit)
             schedule = targets.schedule(kpi.id)
             target = period_target(schedule, kpi.aggregation, kpi.frequency, period)
@@ -459,6 +460,22 @@ class ReviewService:
         out.append(f"{len(targets)} target(s) set or changed.")
         out.append(f"{len(imports)} import(s)" + (": " + ", ".join(b.file_name for b in imports[:5]) if imports else "."))
         return out
+
+
+def within(start: dt.date, frequency: str, period: ReviewPeriod) -> bool:
+    """Whether a value's whole period (``start`` to the day before the next period) lies in ``period``.
+
+    For calendar reviews this is every value stored in the period. For a custom range it keeps
+    the current and the comparison range fair: in 2026-07-01..2026-09-15 a monthly KPI counts
+    July and August (September runs past the 15th), and in the comparison range
+    2026-04-15..2026-06-30 May and June (April starts before it) - two months against two.
+    """
+    if start < period.start or start > period.end:
+        return False
+    try:
+        return next_period_start(start, frequency) - dt.timedelta(days=1) <= period.end
+    except ValueError:  # an unknown frequency: judge by the start alone
+        return True
 
 
 def period_target(schedule: dict[dt.date, float], aggregation: str, frequency: str,

@@ -238,3 +238,14 @@ def test_last_year_review_explains_its_movers(demo_workspace) -> None:  # type: 
     content = service.content(review.id, today=TODAY)
     assert content.compare.key == "2025-10"
     assert content.movers and all("2025" in m.headline for m in content.movers)
+
+
+def test_custom_ranges_count_whole_kpi_periods_only(small) -> None:  # type: ignore[no-untyped-def]
+    """2026-07-01..2026-09-15 vs 2026-04-15..2026-06-30: sign-ups July + August = 130 + 140 = 270
+    against May + June = 110 + 120 = 230 (September runs past the 15th, April starts before the 15th)."""
+    ws, _, _ = small
+    service = ReviewService(ws.db)
+    review, _ = service.create("Acme", "2026-07-01..2026-09-15")
+    content = service.content(review.id, today=TODAY)
+    signups = next(h for h in content.headlines if h.key == "signups")
+    assert (signups.current, signups.previous) == (270, 230)

@@ -155,15 +155,44 @@ class _Flow:
             self.painter.restore()
         self.y += height + gap
 
-    def table(self, headers: list[str], rows: list[str], *, widths: list[int] | None = None, chunk: int = 18,
+    def table(self, headers: list[str], rows: list[str], *, widths: list[int] | None = None,
               numeric: set[int] | None = None) -> None:
-        """A table in blocks of ``chunk`` rows, each repeating the header, so no block outgrows a page."""
+        """A table that continues on the next page (header repeated) when it does not fit.
+
+        Each piece is the most rows that fit in the room left (found by bisection over the
+        row count), so no block outgrows a page and no header repeats mid-page.
+        """
         head = "".join(f'<th width="{widths[n]}%">{_e(h)}</th>' if widths else f"<th>{_e(h)}</th>"
                        for n, h in enumerate(headers))
-        for start in range(0, max(len(rows), 1), chunk):
-            body = "".join(rows[start:start + chunk])
-            self.html(f'<table width="100%" cellspacing="0">'
-                      f"<tr>{head}</tr>{body}</table>", gap=2.0)
+
+        def html_of(part: list[str]) -> str:
+            return f'<table width="100%" cellspacing="0"><tr>{head}</tr>{"".join(part)}</table>'
+
+        rest = list(rows)
+        while rest:
+            room = BOTTOM - self.y
+            if self.document(html_of(rest)).size().height() <= room:
+                self.html(html_of(rest), gap=2.0)
+                return
+            low, high = 0, len(rest)  # low rows fit, high rows do not
+            while high - low > 1:
+                middle = (low + high) // 2
+                if self.document(html_of(rest[:middle])).size().height() <= room:
+                    low = middle
+                else:
+                    high = middle
+            if low == 0:
+                if self.y == TOP:  # one row taller than a page: place it anyway
+                    low = 1
+                else:
+                    self.new_page()
+                    continue
+            self.html(html_of(rest[:low]), gap=2.0)
+            rest = rest[low:]
+            if rest:
+                self.new_page()
+        if not rows:
+            self.html(html_of([]), gap=2.0)
 
     def chart(self, spec: ChartSpec, caption: str, footnotes: list[str]) -> None:
         notes = "".join(f"<p class='muted'>{_e(n)}</p>" for n in footnotes[:4])
@@ -277,12 +306,11 @@ def _headlines(flow: _Flow, c: ReviewContent) -> None:
                     f"<td class='num'>{_e(format_value(h.previous, h.unit, h.currency))}</td>{_change_cell(h)}"
                     f"<td class='num'>{_e(format_value(h.target, h.unit, h.currency) if h.target is not None else '')}"
                     f"</td>{_status_cell(h.status)}</tr>")
-    flow.table(["KPI", "Current", "Previous", "Change", "Target", "Status"], rows, widths=[38, 13, 13, 11, 13, 12],
-               chunk=30)
+    flow.table(["KPI", "Current", "Previous", "Change", "Target", "Status"], rows, widths=[38, 13, 13, 11, 13, 12])
     flow.html("<h2>Needs attention</h2>")
     if c.attention:
         flow.table(["Subject", "Why"], [f"<tr><td>{_e(a.subject)}</td><td>{_e(a.reason)}</td></tr>"
-                                        for a in c.attention], widths=[40, 60], chunk=10)
+                                        for a in c.attention], widths=[40, 60])
     else:
         flow.html("<p>Nothing needs attention.</p>")
     flow.html("<h2>Open actions carried over</h2>")
@@ -417,7 +445,7 @@ def _definitions(flow: _Flow, c: ReviewContent) -> None:
                [f"<tr><td><b>{_e(k.name)}</b><br><span class='muted'>{_e(k.unit)}, {_e(k.direction)}, "
                 f"{_e(k.aggregation)}</span></td><td>{_e(k.definition or '')}</td>"
                 f"<td>{_e(k.formula_text or k.formula or '')}</td><td>{_e(k.convention or '')}</td></tr>"
-                for k in c.kpis], widths=[22, 34, 28, 16], chunk=10)
+                for k in c.kpis], widths=[22, 34, 28, 16])
 
 
 def main(argv: list[str] | None = None) -> int:
