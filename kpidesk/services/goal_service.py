@@ -111,12 +111,29 @@ class GoalService:
                 .order_by(Measurement.period_start)  # type: ignore[arg-type]
             ).all()
             values = {day: float(value) for day, value in rows}
+            if kpi.formula and not rows:
+                # a formula KPI stores nothing: its values are computed from its inputs
+                values = self._formula_values(kpi)
             if checkins_of is not None:
                 for checkin in session.exec(select(Checkin).where(Checkin.goal_id == checkins_of)
                                             .order_by(Checkin.date)):  # type: ignore[arg-type]
                     if checkin.value is not None:
                         values.setdefault(period_start(checkin.date, kpi.frequency), float(checkin.value))
         return sorted(values.items())
+
+    def _formula_values(self, kpi: Kpi) -> dict[dt.date, float]:
+        """A formula KPI's values at its own frequency; none when its formula cannot be evaluated
+        (an input with no values yet): the goal then says no value was recorded."""
+        import math
+
+        from kpidesk.domain.catalog import load_catalog
+        from kpidesk.services.metrics_service import MetricsService
+
+        try:
+            computed, _ = MetricsService(self._db, load_catalog()).formula_series(kpi.id)  # type: ignore[arg-type]
+        except ValidationError:
+            return {}
+        return {stamp.date(): float(value) for stamp, value in computed.items() if math.isfinite(value)}
 
     def schedule(self, kpi_id: int) -> dict[dt.date, float]:
         """The per-period targets of a KPI (total segment)."""

@@ -304,3 +304,32 @@ def test_transactions_month_without_a_first_purchase_has_zero_new_customers() ->
     new = transactions.run(frame).get("new_customers").values
     assert new.to_dict() == {pd.Timestamp("2026-01-01"): 1.0, pd.Timestamp("2026-02-01"): 0.0,
                              pd.Timestamp("2026-03-01"): 1.0}
+
+
+def test_goal_on_a_formula_kpi_sees_its_computed_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """CAC = marketing_spend / new_customers: Sep 1,000 / 10 = 100, Oct 1,200 / 20 = 60.
+
+    A goal "reduce CAC to 40" said "No value recorded" (a formula KPI stores no
+    values). Baseline Sep 100 (the last value before the 1 Oct start), latest Oct 60:
+    progress (60 − 100) / (40 − 100) = 66.7 %.
+    """
+    import datetime as dt
+
+    from kpidesk.services.goal_service import GoalService
+    from kpidesk.services.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    spend, _ = ws.kpis.add_from_catalog("App", "marketing_spend")
+    new, _ = ws.kpis.add_from_catalog("App", "new_customers")
+    cac, _ = ws.kpis.add_from_catalog("App", "cac", formula="marketing_spend / new_customers")
+    for month, s, n in (("2026-09", 1000, 10), ("2026-10", 1200, 20)):
+        ws.measurements.record(spend.id, month, s)
+        ws.measurements.record(new.id, month, n)
+    goals = GoalService(ws.db)
+    row, _ = goals.add(cac.id, kind="decrease_to", target_value=40, start_date="2026-10-01", due_date="2027-03-31")
+    ev = goals.evaluate(row, today=dt.date(2026, 11, 5))
+    assert ev.latest == (dt.date(2026, 10, 1), pytest.approx(60.0))
+    assert ev.goal.baseline_value == pytest.approx(100.0)
+    assert ev.progress == pytest.approx(40 / 60)
+    ws.close()
