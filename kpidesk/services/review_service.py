@@ -510,7 +510,7 @@ def period_target(schedule: dict[dt.date, float], aggregation: str, frequency: s
     if day < period.start:  # the KPI's period straddles the start: it is not wholly in the review period
         day = next_period_start(day, frequency)
     count = 0
-    while day <= period.end:
+    while next_period_start(day, frequency) - dt.timedelta(days=1) <= period.end:  # whole periods, as within()
         value = in_force(day)
         if value is None:
             return None

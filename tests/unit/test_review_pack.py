@@ -72,6 +72,8 @@ def test_period_target_sums_monthly_targets_of_a_summed_kpi() -> None:
     assert period_target(schedule, "sum", "month", q3) == 400.0
     assert period_target(schedule, "mean", "month", q3) == 150.0
     assert period_target({dt.date(2026, 8, 1): 1.0}, "sum", "month", q3) is None  # July has no target
+    # a custom range counts whole months only, like the values: Jul 100 + Aug 150 (September runs past the 15th)
+    assert period_target(schedule, "sum", "month", parse_review_period("2026-07-01..2026-09-15")) == 250.0
     assert period_target({}, "last", "month", ReviewPeriod("x", q3.start, q3.end, None)) is None
 
 
