@@ -333,3 +333,12 @@ def test_goal_on_a_formula_kpi_sees_its_computed_values(tmp_path) -> None:  # ty
     assert ev.goal.baseline_value == pytest.approx(100.0)
     assert ev.progress == pytest.approx(40 / 60)
     ws.close()
+
+
+def test_survey_responses_has_a_total_for_a_single_measure(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Six NPS answers (Jan 2, Feb 1, Mar 3): survey_responses totals 2, 1, 3 (it was only
+    stored under the segment measure:nps, so the KPI's own series was empty)."""
+    ws = _survey_workspace(tmp_path, [10, 0, 9, 3, 5, 8], {"measure": "nps"})
+    kpi = ws.kpis.resolve("App/survey_responses")
+    assert ws.measurements.series(kpi.id)["value"].tolist() == [2.0, 1.0, 3.0]
+    ws.close()

@@ -220,4 +220,10 @@ def run(frame: pd.DataFrame, conventions: dict[str, object] | None = None) -> Re
                 segment=f"measure:{measure}",
             )
         )
+        if len(wanted) == 1:
+            # one measure: its answers are the survey's responses, so the KPI has a total
+            # (with only the segment, 'show' and 'trend' of survey_responses printed nothing)
+            result.outputs.append(
+                KpiOutput("survey_responses", period, responses, f"{measure.upper()} answers" + about)
+            )
     return result
