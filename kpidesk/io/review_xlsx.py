@@ -117,6 +117,19 @@ def sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
+#: Excel's limit on the characters in one cell
+CELL_LIMIT = 32_767
+
+
+def clean_text(text: str) -> str:
+    """Text an Excel cell accepts: control characters (pasted from terminals, PDFs) removed,
+    cut to the 32,767-character cell limit with an ellipsis."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text if len(text) <= CELL_LIMIT else text[: CELL_LIMIT - 1] + "…"
+
+
 def _header_text(text: str) -> str:
     """Header/footer codes start with '&': a literal ampersand is written '&&'."""
     return text.replace("&", "&&")
@@ -140,7 +153,7 @@ class _Sheet:
         if value is None:
             return cell
         if isinstance(value, str):
-            cell.value = value
+            cell.value = clean_text(value)
             # a user's "=..." / "+..." / "-..." / "@..." stays text, never a formula
             cell.data_type = "s"
         else:

@@ -144,3 +144,15 @@ def test_reviews_page_flow(qtbot, demo_workspace, runner, tmp_path) -> None:  # 
     reader = pypdf.PdfReader(tmp_path / "pack.pdf")
     text = " ".join(_text(reader, p) for p in range(len(reader.pages)))
     assert "Ask finance for the September numbers" in text and "Agreed to re-forecast Q4." in text
+
+
+def test_a_note_longer_than_a_page_continues_on_the_next(demo_workspace, tmp_path, qapp) -> None:  # type: ignore[no-untyped-def]
+    service = ReviewService(demo_workspace.db)
+    review, _ = service.create("Ledger", "2026-10")
+    short = write_review_pdf(service.content(review.id, today=TODAY), tmp_path / "short.pdf")
+    service.add_item(review.id, "note", "start-of-note " + "minutes " * 4000 + "end-of-note")
+    pages = write_review_pdf(service.content(review.id, today=TODAY), tmp_path / "long.pdf")
+    reader = pypdf.PdfReader(tmp_path / "long.pdf")
+    text = " ".join(_text(reader, p) for p in range(pages))
+    assert pages >= short + 3  # 4,000 words do not fit on one page
+    assert "start-of-note" in text and "end-of-note" in text and text.count("minutes") >= 4000

@@ -67,6 +67,9 @@ def test_control_characters_are_replaced_not_a_crash(tmp_path: Path) -> None:
     assert openpyxl.load_workbook(path)["KPI values"]["F4"].value == "bad\ufffdbyte\ufffdhere"
     assert clean_text("tab\tnew\nline\rok") == "tab\tnew\nline\rok"  # these xlsx can hold
     assert clean_text("\x0b\x0c\ufffe") == "\ufffd\ufffd\ufffd"
+    long_note = frame([("Acme", "NPS", dt.date(2024, 1, 1), "", 1.0, "x" * 40_000, "score")])
+    cell = openpyxl.load_workbook(write_xlsx(long_note, tmp_path / "long.xlsx"))["KPI values"]["F2"].value
+    assert len(cell) == 32_767 and cell.endswith("x…")  # Excel's cell limit
 
 
 def test_csv_gets_the_owasp_quote_and_keeps_numbers_numeric(tmp_path: Path) -> None:

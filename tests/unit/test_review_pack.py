@@ -118,6 +118,7 @@ def test_xlsx_pack_reads_back(small, tmp_path: Path) -> None:  # type: ignore[no
     service.set_notes(review.id, "+1 from sales: " + EVIL)
     service.add_item(review.id, "note", EVIL, kpi_id=signups.id)
     service.add_item(review.id, "decision", "@channel keep the paid budget")
+    service.add_item(review.id, "note", "pasted\x07 from a terminal\x1b[0m " + "x" * 40_000)
     service.add_item(review.id, "action", "-10% cost review", owner="=Ana", due=dt.date(2026, 12, 1))
     out = write_review_xlsx(service.content(review.id, today=TODAY), tmp_path / "pack.xlsx")
     assert not list(tmp_path.glob(".*tmp"))  # the temporary file was renamed into place
@@ -143,6 +144,8 @@ def test_xlsx_pack_reads_back(small, tmp_path: Path) -> None:  # type: ignore[no
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula"
     texts = [c.value for r in wb["Notes"].iter_rows() for c in r if c.value]
     assert EVIL in texts and "@channel keep the paid budget" in texts
+    pasted = next(t for t in texts if t.startswith("pasted"))  # control characters dropped, cut to Excel's limit
+    assert pasted.startswith("pasted from a terminal[0m x") and len(pasted) == 32_767 and pasted.endswith("…")
     actions = [r for r in wb["Actions"].iter_rows(values_only=True) if r[0] == "-10% cost review"]
     assert actions[0][1] == "=Ana" and actions[0][3] == "no"
     with zipfile.ZipFile(out) as archive:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen, QTextDocument
 
 from kpidesk.errors import CancelledError
@@ -147,6 +147,9 @@ class _Flow:
     def html(self, body: str, gap: float = 4.0) -> None:
         doc = self.document(body)
         height = doc.size().height()
+        if height > BOTTOM - TOP:
+            self._paged(doc, gap)
+            return
         self.ensure(height)
         if self.painter is not None:
             self.painter.save()
@@ -154,6 +157,25 @@ class _Flow:
             doc.drawContents(self.painter, QRectF(0, 0, WIDTH, height))
             self.painter.restore()
         self.y += height + gap
+
+    def _paged(self, doc: QTextDocument, gap: float) -> None:
+        """A block taller than a page (a very long note): QTextDocument paginates it itself,
+        so no line is cut in half, and each page shows one slice."""
+        page_height = BOTTOM - TOP
+        if self.y > TOP:
+            self.new_page()
+        doc.setPageSize(QSizeF(WIDTH, page_height))
+        pages = doc.pageCount()
+        for n in range(pages):
+            if n:
+                self.new_page()
+            if self.painter is not None:
+                self.painter.save()
+                self.painter.translate(LEFT, TOP - n * page_height)
+                doc.drawContents(self.painter, QRectF(0, n * page_height, WIDTH, page_height))
+                self.painter.restore()
+        last = doc.documentLayout().documentSize().height() - (pages - 1) * page_height
+        self.y = TOP + min(max(last, 0.0), page_height) + gap
 
     def table(self, headers: list[str], rows: list[str], *, widths: list[int] | None = None,
               numeric: set[int] | None = None) -> None:
@@ -182,7 +204,7 @@ class _Flow:
                 else:
                     high = middle
             if low == 0:
-                if self.y == TOP:  # one row taller than a page: place it anyway
+                if self.y == TOP:  # one row taller than a page: html() spreads it over pages
                     low = 1
                 else:
                     self.new_page()
