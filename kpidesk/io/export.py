@@ -64,9 +64,19 @@ DATE_FORMAT = "yyyy-mm-dd"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
+#: Excel refuses to open a workbook with a longer cell text.
+XLSX_MAX_TEXT = 32_767
+
+
 def clean_text(text: str) -> str:
     """``text`` with the control characters xlsx cannot hold replaced by U+FFFD."""
     return _ILLEGAL.sub(REPLACEMENT, text)
+
+
+def xlsx_text(text: str) -> str:
+    """:func:`clean_text`, cut to Excel's 32,767 characters (ending in "…" when cut)."""
+    text = clean_text(text)
+    return text if len(text) <= XLSX_MAX_TEXT else text[: XLSX_MAX_TEXT - 1] + "…"
 
 
 def escape_csv_text(text: str) -> str:
@@ -176,7 +186,7 @@ def write_xlsx(
             sheet.append(header)
 
             def text_cell(value: str, sheet: Any = sheet) -> Any:
-                cell = WriteOnlyCell(sheet, clean_text(value))
+                cell = WriteOnlyCell(sheet, xlsx_text(value))
                 cell.data_type = "s"  # never a formula, whatever the text starts with
                 return cell
 
