@@ -96,12 +96,13 @@ def _lower_this_thread() -> None:
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Work, bridge: _ProgressBridge, signals: _Signals) -> None:
+    def __init__(self, fn: Work, bridge: _ProgressBridge, signals: _Signals, released: threading.Event) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._fn = fn
         self._bridge = bridge
         self._signals = signals
+        self._released = released
 
     def run(self) -> None:
         _lower_this_thread()
@@ -114,6 +115,13 @@ class _Runnable(QRunnable):
                 self._signals.done.emit(result)
         except RuntimeError:  # the window (and the signal's receiver) is gone: the app is closing
             log.debug("a task finished after its runner was deleted")
+        finally:
+            # Drop this thread's references now: the runner still holds the signals object and
+            # releases it on the GUI thread. A QObject freed here would be destroyed in the
+            # wrong thread ("Timers cannot be started from another thread").
+            released = self._released
+            self._fn = self._bridge = self._signals = None  # type: ignore[assignment]
+            released.set()
 
 
 class TaskRunner(QObject):
@@ -187,7 +195,7 @@ class TaskRunner(QObject):
         def finish() -> None:
             task.done = True
             self._running.discard(task)
-            self._keep.pop(task, None)
+            self._release(task, released)
             if key is not None and self._by_key.get(key) is task:
                 del self._by_key[key]
             dialog = dialog_holder.pop("dialog", None)
@@ -224,6 +232,7 @@ class TaskRunner(QObject):
         signals.progressed.connect(progressed)
         signals.done.connect(done)
         signals.failed.connect(failed)
+        released = threading.Event()
         self._keep[task] = (signals, bridge)
         was_idle = not self._running
         self._running.add(task)
@@ -231,8 +240,15 @@ class TaskRunner(QObject):
             self.busy_changed.emit(True)
         if show_progress:
             QTimer.singleShot(self._delay, self, lambda: self._show_dialog(task, dialog_holder))
-        (self._writes if write else self._reads).start(_Runnable(fn, bridge, signals))
+        (self._writes if write else self._reads).start(_Runnable(fn, bridge, signals, released))
         return task
+
+    def _release(self, task: Task, released: threading.Event) -> None:
+        """Forget a finished task's signals object on the GUI thread, once the worker let go of it."""
+        if released.is_set():
+            self._keep.pop(task, None)
+        else:
+            QTimer.singleShot(5, self, lambda: self._release(task, released))
 
     def _show_dialog(self, task: Task, holder: dict[str, QProgressDialog]) -> None:
         if task.done or task.cancelled():
