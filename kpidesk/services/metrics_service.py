@@ -252,6 +252,15 @@ class MetricsService:
 
         kpi = self._kpis.get(kpi_id)
         notes: list[str] = []
+        rank = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4, FISCAL_YEAR: 4}
+        wanted = str(getattr(frequency, "value", frequency or kpi.frequency))
+        if rank[wanted] < rank[str(kpi.frequency)]:
+            # a monthly value cannot be split into weeks or days: it would land, whole, on the
+            # week of the 1st and read as that week's figure
+            raise ValidationError(
+                f"{kpi.name} is recorded by {kpi.frequency}; it can be shown by {kpi.frequency} "
+                f"or a longer period, not by {wanted.replace('_', ' ')}."
+            )
         if frequency == FISCAL_YEAR:
             # a fiscal year is a 12-month period with another first month: every
             # later step (partial, last year, trend, forecast) treats it as a year

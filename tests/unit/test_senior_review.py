@@ -342,3 +342,18 @@ def test_survey_responses_has_a_total_for_a_single_measure(tmp_path) -> None:  #
     kpi = ws.kpis.resolve("App/survey_responses")
     assert ws.measurements.series(kpi.id)["value"].tolist() == [2.0, 1.0, 3.0]
     ws.close()
+
+
+def test_trend_of_a_monthly_kpi_by_week_is_refused(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``trend revenue --period week`` on a monthly KPI put each whole month on the week of
+    its 1st ("2026-W09 150") as if it were that week's revenue."""
+    from kpidesk.cli.main import main
+
+    db = str(tmp_path / "w.db")
+    for argv in (["product", "add", "App"], ["kpi", "add", "--from-catalog", "revenue", "--product", "App"],
+                 ["record", "App/revenue", "2026-03", "150"]):
+        assert main(["--db", db, *argv]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "trend", "App/revenue", "--period", "week"]) != 0
+    assert "recorded by month" in capsys.readouterr().err
+    assert main(["--db", db, "trend", "App/revenue", "--period", "quarter", "--as-of", "2026-11-01"]) == 0
