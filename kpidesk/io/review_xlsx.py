@@ -523,7 +523,7 @@ def _kpi_sheet(s: _Sheet, c: ReviewContent, h: Headline, kpi: Any) -> None:
         s.text(row, 8, "Annotations", bold=True)
         for n, note in enumerate(notes, start=1):
             s.text(row + n, 8, f"{note.date:%d %b %Y}: {note.text}")
-    s.widths([11, 14, 14, 13, 10, 10])
+    s.widths([11, 14, 14, 13, 10, 16])
 
 
 def monthly(series: list[tuple[dt.date, float]], aggregation: str, unit: str) -> list[tuple[dt.date, float]]:
