@@ -27,9 +27,18 @@ EDITABLE = {"name", "definition", "formula_text", "category", "stage", "unit", "
 
 
 def slug(text: str) -> str:
-    """A KPI key from a name: 'Net Promoter Score' -> 'net_promoter_score'."""
-    key = re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
-    if not key or not key[0].isalpha():
+    """A KPI key from a name: 'Net Promoter Score' -> 'net_promoter_score', 'Ümsatz' -> 'umsatz'.
+
+    Accents are folded to their base letter (keys are ASCII so formulas can name
+    them); a name with no Latin letter or digit at all (日本語) gives 'kpi'.
+    """
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode("ascii")
+    key = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+    if not key:
+        return "kpi"
+    if not key[0].isalpha():
         key = f"kpi_{key}"
     return key[:80]
 
@@ -61,6 +70,10 @@ class KpiService:
     def add_custom(self, product: str | int, name: str, *, key: str | None = None, unit: str = "count",
                    direction: str = "up", aggregation: str = "sum", frequency: str = "month",
                    category: str = "customer", stage: str = "none", **extra: Any) -> tuple[Kpi, Changes]:
+        if key is None and slug(name) == "kpi":
+            # nothing of the name survives in a key (日本語): number it so a second one fits too
+            taken = {k.key for k in self.list(product)}
+            key = next(c for c in ("kpi", *(f"kpi_{n}" for n in range(2, 10_000))) if c not in taken)
         fields = {"key": key or slug(name), "name": name.strip(), "unit": unit, "direction": direction,
                   "aggregation": aggregation, "frequency": frequency, "category": category, "stage": stage,
                   **extra}

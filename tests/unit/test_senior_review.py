@@ -357,3 +357,22 @@ def test_trend_of_a_monthly_kpi_by_week_is_refused(tmp_path, capsys) -> None:  #
     assert main(["--db", db, "trend", "App/revenue", "--period", "week"]) != 0
     assert "recorded by month" in capsys.readouterr().err
     assert main(["--db", db, "trend", "App/revenue", "--period", "quarter", "--as-of", "2026-11-01"]) == 0
+
+
+def test_custom_kpi_keys_from_unicode_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'Ümsatz/Tag' got the key 'msatz_tag' (the Ü dropped); '日本語' got 'kpi_' and a
+    second CJK-named KPI was refused as a duplicate key."""
+    from kpidesk.services.kpi_service import slug
+    from kpidesk.services.workspace import Workspace
+
+    assert slug("Ümsatz/Tag") == "umsatz_tag"
+    assert slug("Straße") == "strasse"
+    assert slug("Net Promoter Score") == "net_promoter_score"
+    assert slug("2nd step") == "kpi_2nd_step"
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("Café ☕")
+    first, _ = ws.kpis.add_custom("Café ☕", "日本語")
+    second, _ = ws.kpis.add_custom("Café ☕", "中文")
+    assert (first.key, second.key) == ("kpi", "kpi_2")
+    assert ws.kpis.resolve("Café ☕/kpi_2").name == "中文"
+    ws.close()
