@@ -376,3 +376,17 @@ def test_custom_kpi_keys_from_unicode_names(tmp_path) -> None:  # type: ignore[n
     assert (first.key, second.key) == ("kpi", "kpi_2")
     assert ws.kpis.resolve("Café ☕/kpi_2").name == "中文"
     ws.close()
+
+
+def test_revenue_growth_can_be_negative_or_above_100(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Revenue fell 5 % in January and rose 150 % in February: both were refused
+    ("-5 is below 0, the lowest value a percentage can take")."""
+    from kpidesk.services.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "w.db")
+    ws.products.create("App")
+    kpi, _ = ws.kpis.add_from_catalog("App", "revenue_growth")
+    ws.measurements.record(kpi.id, "2026-01", -5)
+    ws.measurements.record(kpi.id, "2026-02", 150)
+    assert ws.measurements.series(kpi.id)["value"].tolist() == [-5.0, 150.0]
+    ws.close()
