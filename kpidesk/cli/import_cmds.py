@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="end", help="last period (YYYY-MM-DD or YYYY-MM)")
     p.add_argument("--segment", action="append", help="only this segment ('' = total; repeatable)")
     p.add_argument("--sheet-per-product", action="store_true", help="xlsx: one sheet per product")
+    p.add_argument("--all", dest="everything", action="store_true",
+                   help="everything in the workspace (products, KPIs, values, targets, goals, reviews, ...) "
+                        "as readable sheets; 'kpidesk import-all' reads it back")
     p.set_defaults(handler=cmd_export)
 
 
@@ -181,6 +184,10 @@ def cmd_imports_rollback(args: Any) -> int:
 
 
 def cmd_export(args: Any) -> int:
+    if args.everything:
+        from kpidesk.cli.safety_cmds import cmd_export_all
+
+        return cmd_export_all(args)
     from kpidesk.domain.periods import parse_date
     from kpidesk.services.export_service import ExportSelection, ExportService
 

@@ -168,3 +168,20 @@ def test_cli_export_all_and_import_all(tmp_path: Path) -> None:
     imported = run("import-all", str(out), "--db", str(copy))
     assert imported.returncode == 0 and "identical" in imported.stdout, imported.stderr
     assert checksums(copy) == checksums(source)
+
+
+def test_export_all_flag_of_the_export_command_round_trips(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`kpidesk export --all` (the issue's spelling) writes the whole workspace; import-all gives it back."""
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "kpidesk", *args], capture_output=True, text=True, timeout=300)
+
+    source, copy, book = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "all.xlsx"
+    assert cli("demo", "--db", str(source)).returncode == 0
+    exported = cli("export", "--all", str(book), "--db", str(source))
+    assert exported.returncode == 0, exported.stderr
+    back = cli("import-all", str(book), "--db", str(copy))
+    assert back.returncode == 0, back.stderr
+    assert "identical" in back.stdout
