@@ -53,6 +53,20 @@ def test_bundle_answers_like_the_installed_package(bundle: Path, tmp_path: Path)
         assert a.returncode == 0, a.stderr
         assert a.stdout == b.stdout, args
     assert (bundle / "_internal" / "kpidesk" / "resources" / "catalog.toml").is_file()
+    # a spreadsheet import runs the sandboxed reader: the bundle re-runs itself as the child process
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Month", "Net Promoter Score", "Website visits"])
+    sheet.append(["2026-09", 31, 1200])
+    sheet.append(["2026-10", 35, 1350])
+    for folder in ("a", "b"):
+        book.save(tmp_path / folder / "tracker.xlsx")
+    a = run([*frozen, "import", "tracker.xlsx", "--product", "Pulse", "--yes", "--db", "demo.db"], tmp_path / "a")
+    b = run([*installed, "import", "tracker.xlsx", "--product", "Pulse", "--yes", "--db", "demo.db"], tmp_path / "b")
+    assert a.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
 
 
 def test_bundle_gui_starts_offscreen_on_the_demo_and_quits(bundle: Path, tmp_path: Path) -> None:
