@@ -222,6 +222,22 @@ class MetricsService:
             return pd.DatetimeIndex([])
         return period_keys(pd.DatetimeIndex(pd.to_datetime(days)), frequency)
 
+    def _recorded_frequency(self, kpi_id: int) -> str | None:
+        """The finest frequency the KPI's stored values have (None when it has none)."""
+        from kpidesk.storage.measurements import param_style
+
+        with self._db.raw() as dbapi:
+            cursor = dbapi.cursor()
+            cursor.execute(
+                f"SELECT DISTINCT frequency FROM measurement WHERE kpi_id = {param_style(dbapi)}", (kpi_id,)
+            )
+            found = {str(row[0]) for row in cursor.fetchall()}
+            cursor.close()
+        for name in ("day", "week", "month", "quarter", "year"):
+            if name in found:
+                return name
+        return None
+
     def analyse(
         self,
         kpi_id: int,
@@ -254,11 +270,12 @@ class MetricsService:
         notes: list[str] = []
         rank = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4, FISCAL_YEAR: 4}
         wanted = str(getattr(frequency, "value", frequency or kpi.frequency))
-        if rank[wanted] < rank[str(kpi.frequency)]:
+        recorded = self._recorded_frequency(kpi_id) if not kpi.formula else None
+        if recorded is not None and rank[wanted] < rank[recorded]:
             # a monthly value cannot be split into weeks or days: it would land, whole, on the
             # week of the 1st and read as that week's figure
             raise ValidationError(
-                f"{kpi.name} is recorded by {kpi.frequency}; it can be shown by {kpi.frequency} "
+                f"{kpi.name} is recorded by {recorded}; it can be shown by {recorded} "
                 f"or a longer period, not by {wanted.replace('_', ' ')}."
             )
         if frequency == FISCAL_YEAR:
