@@ -47,9 +47,13 @@ class SetValueCommand(QUndoCommand):
     """
 
     def __init__(self, ws: Any, notify: Notify, kpi_id: int, start: dt.date, value: float | None, *,
-                 segment: str = "", note: str | None = None, text: str = "") -> None:
+                 segment: str = "", note: str | None = None, text: str = "",
+                 expected_version: int | None = None) -> None:
         super().__init__(text)
         self._ws, self._notify = ws, notify
+        # The version the user saw: in a team workspace a first save over someone else's newer
+        # change is refused. A SQLite file has one writer (this window), so there is nobody to race.
+        self.expected_version = None if ws.db.is_sqlite else expected_version
         self.kpi_id, self.start, self.segment, self.value, self.note = kpi_id, start, segment, value, note
         self._before: MeasurementSnapshot | None = None
         self._done_once = False
@@ -77,6 +81,8 @@ class SetValueCommand(QUndoCommand):
                 return Changes()
             return m.delete(row.id)[1]
         note = self.note if self.note is not None else (row.note if row is not None else "")
+        if row is not None and self.expected_version is not None and not self._done_once:
+            return m.edit(row.id, value=self.value, note=note, expected_version=self.expected_version)[1]
         _, changes = m.record(self.kpi_id, self.start, self.value, segment=self.segment, note=note)
         return changes
 

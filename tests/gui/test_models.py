@@ -62,3 +62,18 @@ def test_navigator_model_and_filter_pass_the_model_tester(qtmodeltester, workspa
     model = by_stage
     groups = [model.item(0).child(i).text() for i in range(model.item(0).rowCount())]
     assert groups == ["Retention", "Revenue"]
+
+
+def test_values_table_shows_who_changed_each_value_and_when(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The KPI history shows the audit columns: the database user and the time of the last save."""
+    from PySide6.QtCore import Qt
+
+    from kpidesk.gui.models.values_model import CHANGED, ValueRow, ValuesModel
+
+    when = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.UTC)
+    model = ValuesModel()
+    model.set_rows([ValueRow(1, dt.date(2026, 10, 1), "", 12.0, "", "manual", "ann", when, 3)], "count", "", "month")
+    assert model.headerData(CHANGED, Qt.Orientation.Horizontal) == "Changed"
+    shown = model.data(model.index(0, CHANGED))
+    assert shown.startswith("ann · ") and "Nov 2026" in shown
+    assert "by ann at 2026-11-25 09:30:00 UTC (version 3)" in model.data(model.index(0, CHANGED), Qt.ItemDataRole.ToolTipRole)

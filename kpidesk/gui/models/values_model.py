@@ -17,7 +17,7 @@ from kpidesk.domain.periods import period_label
 from kpidesk.domain.units import format_value
 
 Index = QModelIndex | QPersistentModelIndex
-PERIOD, SEGMENT, VALUE, NOTE, SOURCE = range(5)
+PERIOD, SEGMENT, VALUE, NOTE, SOURCE, CHANGED = range(6)
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class ValueRow:
     value: float | None
     note: str
     source: str
+    changed_by: str = ""  # audit: the (database) user who last saved it
+    changed_at: dt.datetime | None = None
+    version: int = 1
 
 
 def sort_rows(rows: list[ValueRow]) -> list[ValueRow]:
@@ -47,13 +50,25 @@ def read_value_rows(ws: Any, kpi_id: int) -> list[ValueRow]:
     with ws.db.raw() as dbapi:
         cur = dbapi.cursor()
         p = "?" if ws.db.is_sqlite else "%s"
-        cur.execute("SELECT id, period_start, segment, value, note, source FROM measurement"
+        cur.execute("SELECT id, period_start, segment, value, note, source, updated_by, updated_at, version"
+                    " FROM measurement"
                     f" WHERE kpi_id = {p} ORDER BY segment <> '', segment, period_start DESC", (kpi_id,))
         rows = cur.fetchall()
         cur.close()
     parse = dt.date.fromisoformat
-    return [ValueRow(int(i), d if isinstance(d, dt.date) else parse(str(d)[:10]), s, v, n or "", src)
-            for i, d, s, v, n, src in rows]
+    return [ValueRow(int(i), d if isinstance(d, dt.date) else parse(str(d)[:10]), s, v, n or "", src, by or "",
+                     _when(at), int(ver or 1))
+            for i, d, s, v, n, src, by, at, ver in rows]
+
+
+def _when(value: Any) -> dt.datetime | None:
+    """updated_at as stored: text on SQLite (UTC), a datetime on PostgreSQL."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 class ValuesModel(QAbstractTableModel):
@@ -65,7 +80,7 @@ class ValuesModel(QAbstractTableModel):
         self._unit, self._currency, self._frequency = "count", "", "month"
         self.read_only = False
         self._headers = [self.tr("Period"), self.tr("Segment"), self.tr("Value"), self.tr("Note"),
-                         self.tr("Source")]
+                         self.tr("Source"), self.tr("Changed")]
 
     def set_rows(self, rows: list[ValueRow], unit: str, currency: str, frequency: str, *,
                  presorted: bool = False) -> None:
@@ -82,10 +97,10 @@ class ValuesModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 5
+        return 0 if parent.isValid() else 6
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 5:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < 6:
             return self._headers[section]
         return None
 
@@ -95,19 +110,30 @@ class ValuesModel(QAbstractTableModel):
         row, col = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (period_label(row.period_start, self._frequency), row.segment or self.tr("total"),
-                    format_value(row.value, self._unit, self._currency), row.note, row.source)[col]
+                    format_value(row.value, self._unit, self._currency), row.note, row.source,
+                    self._changed(row))[col]
         if role == Qt.ItemDataRole.EditRole:
             return (row.period_start.isoformat(), row.segment, "" if row.value is None else repr(row.value),
-                    row.note, row.source)[col]
+                    row.note, row.source, self._changed(row))[col]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == VALUE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == CHANGED and row.changed_at is not None:
+                return self.tr("Last saved by {u} at {t} UTC (version {v})").format(
+                    u=row.changed_by or "?", t=f"{row.changed_at:%Y-%m-%d %H:%M:%S}", v=row.version)
             if col in (VALUE, NOTE) and not self.read_only:
                 return self.tr("Double-click or press F2 to edit; Ctrl+Z undoes.")
             return None
         if role == Qt.ItemDataRole.UserRole:
             return row.measurement_id
         return None
+
+    @staticmethod
+    def _changed(row: ValueRow) -> str:
+        """Who last saved the value and when (local time), e.g. "ann · 25 Nov 2026 10:02"."""
+        if row.changed_at is None:
+            return row.changed_by
+        return f"{row.changed_by} · {row.changed_at.astimezone():%d %b %Y %H:%M}".strip(" ·")
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():

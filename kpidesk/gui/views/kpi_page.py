@@ -511,6 +511,7 @@ class KpiPage(QWidget):
                     row.period_start,
                     None,
                     segment=row.segment,
+                expected_version=row.version,
                     text=self.tr("Delete value"),
                 )
             else:
@@ -521,6 +522,7 @@ class KpiPage(QWidget):
                     row.period_start,
                     text,
                     segment=row.segment,
+                expected_version=row.version,
                     text=self.tr("Edit {p}").format(p=row.period_start),
                 )
         else:
@@ -533,6 +535,7 @@ class KpiPage(QWidget):
                 row.period_start,
                 row.value,
                 segment=row.segment,
+                expected_version=row.version,
                 note=str(value),
                 text=self.tr("Edit note"),
             )
