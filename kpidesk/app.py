@@ -155,9 +155,41 @@ def _quit_when_shown(app: Any, window: Any) -> None:
     timer.start(50)
 
 
+def collect_garbage_on_gui_thread(app: Any, interval_ms: int = 1000) -> Any:
+    """Run Python's cyclic garbage collector only on the GUI thread, from a timer.
+
+    Left automatic, a collection can start inside a worker thread (whichever
+    thread allocates past the threshold) and free a Qt object that belongs to
+    the GUI thread there — Qt warns, or crashes. Same thresholds as the
+    automatic collector, checked once a second.
+    """
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    gc.disable()
+
+    def collect() -> None:
+        young, middle, old = gc.get_count()
+        t0, t1, t2 = gc.get_threshold()
+        if young > t0:
+            gc.collect(0)
+            if middle > t1:
+                gc.collect(1)
+                if old > t2:
+                    gc.collect(2)
+
+    timer = QTimer(app)
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(collect)
+    timer.start()
+    return timer
+
+
 def run(db: str | None = None, read_only: bool = False) -> int:
     """Start the desktop app; returns the exit code."""
     app = make_application()
+    collect_garbage_on_gui_thread(app)
     window = build_window(db, read_only)
     _install_excepthook(window)
     if os.environ.get("KPIDESK_EXIT_AFTER_PAINT"):  # benchmarks: measure start-up to first paint

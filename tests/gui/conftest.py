@@ -44,6 +44,12 @@ def _no_leaked_windows(qapp):
     before = {id(w) for w in QApplication.topLevelWidgets() if w.isVisible()}
     yield
     QApplication.processEvents()
+    # free this test's Qt objects here, on the GUI thread: left to the cyclic garbage collector
+    # they could be freed later inside a worker thread of another test (Qt then warns that
+    # timers cannot be stopped from another thread)
+    import gc
+
+    gc.collect()
     leaked = [w for w in QApplication.topLevelWidgets() if w.isVisible() and id(w) not in before]
     for widget in leaked:
         widget.close()
