@@ -176,3 +176,29 @@ def test_open_the_demo_from_the_welcome_page(qtbot, app_theme, tmp_path):
     assert all(t.attention for t in sections[0].tiles)
     _close(win)
     win.ws.close()
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, qapp):
+    import gc
+
+    from kpidesk.app import collect_garbage_on_gui_thread
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+    timer = collect_garbage_on_gui_thread(qapp, interval_ms=10)
+    try:
+        assert not gc.isenabled()
+        probe = Cycle()
+        import weakref
+
+        ref = weakref.ref(probe)
+        del probe
+        for _ in range(gc.get_threshold()[0] + 10):  # allocations past the young threshold
+            Cycle()
+        qtbot.waitUntil(lambda: ref() is None, timeout=3000)  # freed by the timer, on this thread
+    finally:
+        timer.stop()
+        timer.deleteLater()
+        gc.enable()
