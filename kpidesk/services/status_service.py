@@ -78,15 +78,14 @@ class StatusService:
         objectives = [summarize_objective(self.goals.objective_title(oid), evs) for oid, evs in by_objective.items()]
         objectives.sort(key=lambda o: o.title)
 
-        snapshots = []
-        series_of: dict[int, list[tuple[dt.date, float]]] = {}
-        for kpi, prod in self._kpis(product):
-            assert kpi.id is not None
-            series = self.goals.series(kpi.id)
-            series_of[kpi.id] = series
-            snapshots.append(KpiSnapshot(kpi_info(kpi), series, self.targets.thresholds(kpi.id), prod.name))
+        pairs = self._kpis(product)
+        # one query each for every KPI's values and thresholds, not two per KPI
+        series_of = self.goals.series_many([kpi for kpi, _ in pairs])
+        thresholds = self.targets.thresholds_many([kpi for kpi, _ in pairs])
+        snapshots = [KpiSnapshot(kpi_info(kpi), series_of[kpi.id], thresholds.get(kpi.id), prod.name)  # type: ignore[index]
+                     for kpi, prod in pairs]
         if anomalies is None:
-            anomalies = self._detect(self._kpis(product), series_of) if detect_anomalies else []
+            anomalies = self._detect(pairs, series_of) if detect_anomalies else []
         items = attention_list(evaluations, snapshots, today, anomalies=anomalies, product_of_goal=product_of_goal)
         return StatusReport(today, evaluations, product_of_goal, objectives, items, anomalies)
 

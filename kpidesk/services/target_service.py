@@ -187,6 +187,22 @@ class TargetService:
             session.commit()
         return Changes.of("rag_threshold", kpi_ids={kpi_id}, message=f"Set RAG thresholds for {kpi.name}.")
 
+    def thresholds_many(self, kpis: list[Kpi], as_of: dt.date | None = None) -> dict[int, RagThresholds]:
+        """:meth:`thresholds` of many KPIs in one query."""
+        by_id = {k.id: k for k in kpis if k.id is not None}
+        out: dict[int, RagThresholds] = {}
+        if not by_id:
+            return out
+        with self._db.session() as session:
+            query = select(RagRow).where(RagRow.kpi_id.in_(list(by_id)))  # type: ignore[attr-defined]
+            if as_of is not None:
+                query = query.where(RagRow.effective_from <= as_of)
+            for row in session.exec(query.order_by(RagRow.kpi_id, RagRow.effective_from)):  # type: ignore[arg-type]
+                kpi = by_id[row.kpi_id]
+                out[row.kpi_id] = RagThresholds(Direction(kpi.direction), row.green, row.amber, row.green_high,
+                                                row.amber_high)  # later rows win: the latest in effect
+        return out
+
     def thresholds(self, kpi_id: int, as_of: dt.date | None = None) -> RagThresholds | None:
         """The thresholds in effect on ``as_of`` (the latest ``effective_from`` not after it)."""
         kpi = self._kpi(kpi_id)
