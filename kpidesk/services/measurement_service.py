@@ -19,6 +19,7 @@ from kpidesk.domain.periods import parse_date, period_start, period_starts
 from kpidesk.domain.units import bounds, domain_problem
 from kpidesk.errors import NotFoundError, ValidationError
 from kpidesk.services.changes import Changes
+from kpidesk.services.lookup import get_kpi, to_number
 from kpidesk.storage import measurements as store
 from kpidesk.storage.db import Database
 from kpidesk.storage.models import Kpi, Measurement, utcnow
@@ -42,32 +43,12 @@ class MeasurementSnapshot:
     source: str
 
 
-def _to_number(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise ValidationError(f"{what}: {value!r} is not a number.")
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = str(value).strip().replace("\u2212", "-")
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValidationError(f"{what}: '{value}' is not a number.") from None
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError(f"{what}: '{value}' is not a finite number.")
-    return number
-
-
 class MeasurementService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def _kpi(self, kpi_id: int) -> Kpi:
-        with self._db.session() as session:
-            kpi = session.get(Kpi, kpi_id)
-        if kpi is None:
-            raise NotFoundError(f"KPI #{kpi_id} does not exist.")
-        return kpi
+        return get_kpi(self._db, kpi_id)
 
     def _check(self, kpi: Kpi, value: float) -> None:
         problem = domain_problem(value, kpi.unit, kpi.min_value, kpi.max_value)
@@ -96,10 +77,10 @@ class MeasurementService:
             raise ValidationError(
                 f"'{day}' is not a date; use YYYY-MM-DD (or YYYY-MM for a month)."
             ) from None
-        number = _to_number(value, kpi.name)
+        number = to_number(value, kpi.name)
         self._check(kpi, number)
-        num = None if numerator is None else _to_number(numerator, f"{kpi.name} numerator")
-        den = None if denominator is None else _to_number(denominator, f"{kpi.name} denominator")
+        num = None if numerator is None else to_number(numerator, f"{kpi.name} numerator")
+        den = None if denominator is None else to_number(denominator, f"{kpi.name} denominator")
         start = period_start(when, kpi.frequency)
         with self._db.session() as session:
             row = next(
@@ -157,7 +138,7 @@ class MeasurementService:
             assert kpi is not None
             values: dict[str, Any] = {}
             if value is not None:
-                number = _to_number(value, kpi.name)
+                number = to_number(value, kpi.name)
                 self._check(kpi, number)
                 values["value"] = number
             if note is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 from sqlmodel import select
@@ -13,17 +12,11 @@ from kpidesk.domain.goals.targets import RagThresholds, TargetSchedule, linear_r
 from kpidesk.domain.periods import parse_date, period_start
 from kpidesk.errors import NotFoundError, ValidationError
 from kpidesk.services.changes import Changes
+from kpidesk.services.lookup import get_kpi, to_number
 from kpidesk.storage.db import Database
 from kpidesk.storage.models import Kpi, Target, utcnow
 from kpidesk.storage.models import RagThreshold as RagRow
 from kpidesk.storage.versioning import save_versioned
-
-
-def _finite(value: float, what: str) -> float:
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationError(f"{what} must be a finite number, not {value}.")
-    return number
 
 
 class TargetService:
@@ -31,18 +24,14 @@ class TargetService:
         self._db = db
 
     def _kpi(self, kpi_id: int) -> Kpi:
-        with self._db.session() as session:
-            kpi = session.get(Kpi, kpi_id)
-        if kpi is None:
-            raise NotFoundError(f"KPI #{kpi_id} does not exist.")
-        return kpi
+        return get_kpi(self._db, kpi_id)
 
     # -- per-period targets -----------------------------------------------------
     def set_many(self, kpi_id: int, schedule: TargetSchedule, *, note: str = "") -> Changes:
         """Insert or replace targets (period → value) in one transaction; periods snap to the KPI's frequency."""
         self._db.require_writable()
         kpi = self._kpi(kpi_id)
-        cleaned = {period_start(day, kpi.frequency): _finite(value, f"The target for {day}")
+        cleaned = {period_start(day, kpi.frequency): to_number(value, f"The target for {day}")
                    for day, value in schedule.items()}
         with self._db.session() as session:
             existing = {row.period_start: row for row in session.exec(
@@ -78,7 +67,7 @@ class TargetService:
             if row is None:
                 raise NotFoundError(f"The target of {kpi.name} for {start} was deleted by someone else.")
             save_versioned(session, Target, row.id, expected_version,
-                           {"value": _finite(value, f"The target for {day}"), "note": note or row.note},
+                           {"value": to_number(value, f"The target for {day}"), "note": note or row.note},
                            user=self._db.user, what=f"The target of {kpi.name} for {start}")
             session.commit()
         return Changes.of("target", kpi_ids={kpi_id}, message=f"Set the target of {kpi.name} for {start}.")
@@ -157,7 +146,7 @@ class TargetService:
                 raise ValidationError(f"{place}: '{raw_value}' is not a number.") from None
             if percent and (row, value_col) in grid.percent_cells:
                 number *= 100  # 12 % stored in the cell as 0.12 → 12 points
-            schedule[day] = _finite(number, place)
+            schedule[day] = to_number(number, place)
         if not schedule:
             raise ValidationError(f"{where}: no targets found below the header.")
         return self.set_many(kpi_id, schedule, note=f"imported from {file.name}")
