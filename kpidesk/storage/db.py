@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 APPLICATION_ID = 0x4B504944  # "KPID": marks a SQLite file as a kpidesk workspace
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# libpq waits this long for a server; with the rest of opening, the user hears within 5 s
+CONNECT_TIMEOUT_S = 4
 
 
 def strip_password(url: str) -> str:
@@ -384,7 +386,7 @@ def _open_server(url: str, *, read_only: bool, migrate: bool) -> Database:
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, connect_args={"connect_timeout": 5}, pool_pre_ping=True)
+    engine = create_engine(parsed, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}, pool_pre_ping=True)
     try:
         db = Database(engine, path=None, read_only=read_only, user=_database_user(engine))
     except OperationalError as exc:

@@ -73,11 +73,18 @@ def test_a_server_that_never_answers_gives_up_within_the_connect_timeout() -> No
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     port = silent.getsockname()[1]
+    import time
+
+    from kpidesk.storage import db as db_module
+
+    assert db_module.CONNECT_TIMEOUT_S < 5  # libpq's wait, leaving room for the rest of opening
+    began = time.monotonic()
     try:
         with pytest.raises(DatabaseError, match="Cannot reach the team workspace"):
             open_database(f"postgresql://ann@127.0.0.1:{port}/kpis")
     finally:
         silent.close()
+    print(f"hung server reported after {time.monotonic() - began:.1f} s")
 
 
 def test_team_init_dry_run_prints_sql_and_changes_nothing(pg_url: str) -> None:
