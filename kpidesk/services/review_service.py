@@ -372,8 +372,9 @@ class ReviewService:
         targets = TargetService(self._db)
         rows_of = self._rows(kpis, compare.start if compare.start < period.start else period.start,
                              max(period.end, compare.end))
+        computed = self._formula_rows([k for k in kpis if k.formula and not rows_of.get(k.id)])
         for kpi in kpis:
-            rows = rows_of.get(kpi.id, [])
+            rows = rows_of.get(kpi.id) or computed.get(kpi.id, [])
             current = aggregate_over([r for r in rows if within(r[0], kpi.frequency, period)], kpi.aggregation,
                                      kpi.unit)
             previous = aggregate_over([r for r in rows if within(r[0], kpi.frequency, compare)], kpi.aggregation,
@@ -387,7 +388,9 @@ class ReviewService:
             content.headlines.append(Headline(
                 kpi.id, product_names[kpi.product_id], kpi.key, kpi.name, kpi.unit, kpi.currency, kpi.direction,
                 current, previous, target, state, period.end >= today))
-            content.series[kpi.id] = [(d, v) for d, v, _, _ in self._history(kpi.id, period.end) if v is not None]
+            history = self._history(kpi.id, period.end) if kpi.id not in computed else [
+                r for r in computed[kpi.id] if r[0] <= period.end]
+            content.series[kpi.id] = [(d, v) for d, v, _, _ in history if v is not None]
             content.targets[kpi.id] = schedule
         content.anomalies = _period_anomalies(kpis, content.series, period, product_names)
         if period.frequency is not None:
@@ -429,6 +432,26 @@ class ReviewService:
                 .order_by(Measurement.kpi_id, Measurement.period_start))
             for kpi_id, day, value, num, den in rows:
                 out.setdefault(kpi_id, []).append((day, value, num, den))
+        return out
+
+    def _formula_rows(self, kpis: list[Kpi]) -> dict[int, list[tuple[dt.date, Any, Any, Any]]]:
+        """Values of formula KPIs (which store nothing), computed from their inputs at their own frequency."""
+        if not kpis:
+            return {}
+        import math
+
+        from kpidesk.domain.catalog import load_catalog
+        from kpidesk.services.metrics_service import MetricsService
+
+        metrics = MetricsService(self._db, load_catalog())
+        out: dict[int, list[tuple[dt.date, Any, Any, Any]]] = {}
+        for kpi in kpis:
+            try:
+                values, _flags = metrics.formula_series(kpi.id, kpi.frequency)
+            except Exception:  # an input without values: the KPI simply has nothing to show
+                continue
+            out[kpi.id] = [(stamp.date(), float(v), None, None) for stamp, v in values.items()
+                           if v is not None and math.isfinite(v)]
         return out
 
     def _history(self, kpi_id: int, until: dt.date) -> list[tuple[dt.date, Any, Any, Any]]:

@@ -254,3 +254,20 @@ def test_custom_ranges_count_whole_kpi_periods_only(small) -> None:  # type: ign
     content = service.content(review.id, today=TODAY)
     signups = next(h for h in content.headlines if h.key == "signups")
     assert (signups.current, signups.previous) == (270, 230)
+
+
+def test_formula_kpis_appear_in_the_review_with_computed_values(workspace) -> None:  # type: ignore[no-untyped-def]
+    """LTV:CAC stores nothing (clv / cac): the review computes it, e.g. Aug 1200/400 = 3.0, Sep 1300/325 = 4.0."""
+    from kpidesk.services.review_service import ReviewService
+
+    product, _ = workspace.products.create("Ledger")
+    ids = {key: workspace.kpis.add_from_catalog(product.id, key)[0].id for key in ("clv", "cac", "ltv_cac")}
+    for day, clv, cac in (("2026-08-01", 1200, 400), ("2026-09-01", 1300, 325)):
+        workspace.measurements.record(ids["clv"], day, clv)
+        workspace.measurements.record(ids["cac"], day, cac)
+    reviews = ReviewService(workspace.db)
+    review, _ = reviews.create("Ledger", "2026-09")
+    content = reviews.content(review.id, today=dt.date(2026, 10, 15))
+    ratio = next(h for h in content.headlines if h.key == "ltv_cac")
+    assert ratio.current == pytest.approx(4.0) and ratio.previous == pytest.approx(3.0)
+    assert [v for _, v in content.series[ids["ltv_cac"]]] == pytest.approx([3.0, 4.0])
