@@ -127,15 +127,20 @@ class GoalService:
         out: dict[int, list[tuple[dt.date, float]]] = {k.id: [] for k in kpis if k.id is not None}
         if not out:
             return out
-        with self._db.session() as session:
-            rows = session.exec(
-                select(Measurement.kpi_id, Measurement.period_start, Measurement.value)
-                .where(Measurement.kpi_id.in_(list(out)), Measurement.segment == "",  # type: ignore[union-attr]
-                       Measurement.value.is_not(None))  # type: ignore[union-attr]
-                .order_by(Measurement.kpi_id, Measurement.period_start)  # type: ignore[arg-type]
-            ).all()
-        for kpi_id, day, value in rows:
-            out[kpi_id].append((day, float(value)))
+        from kpidesk.storage.measurements import param_style
+
+        with self._db.raw() as dbapi:
+            p = param_style(dbapi)
+            cur = dbapi.cursor()
+            cur.execute("SELECT kpi_id, period_start, value FROM measurement WHERE segment = '' AND value IS NOT NULL"
+                        f" AND kpi_id IN ({', '.join([p] * len(out))}) ORDER BY kpi_id, period_start", list(out))
+            # in batches: one fetch of a whole portfolio holds the interpreter lock long enough
+            # to freeze the window for a quarter of a second
+            while batch := cur.fetchmany(5000):
+                for kpi_id, day, value in batch:
+                    out[kpi_id].append((day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10]),
+                                        float(value)))
+            cur.close()
         for kpi in kpis:
             if kpi.formula and kpi.id is not None and not out[kpi.id]:
                 out[kpi.id] = sorted(self._formula_values(kpi).items())

@@ -507,17 +507,20 @@ class ImportService:
             self._record_overwrites(dbapi, batch_id, values)
             # Sorted by the unique key, the index pages fill in order (fewer page splits and cache misses).
             changed = values[values["action"] != "unchanged"].sort_values(["kpi_id", "period_start", "segment"])
-            rows = list(zip(changed["kpi_id"].astype(int).tolist(), changed["period_start"].tolist(),
-                            changed["frequency"].tolist(), changed["segment"].tolist(),
-                            changed["value"].astype(float).tolist(), [None] * len(changed),
-                            [None] * len(changed), changed["note"].tolist(), strict=True))
-            for start in range(0, len(rows), WRITE_CHUNK):
+            total = len(changed)
+            for start in range(0, total, WRITE_CHUNK):
                 check_cancelled(progress)
-                upsert_rows(dbapi, rows[start:start + WRITE_CHUNK], source=Provenance.IMPORT.value, user=user,
-                            import_batch_id=batch_id)
+                # rows are built per chunk: one tolist() over 200k values holds the interpreter
+                # lock long enough to stall the window
+                part = changed.iloc[start:start + WRITE_CHUNK]
+                rows = list(zip(part["kpi_id"].astype(int).tolist(), part["period_start"].tolist(),
+                                part["frequency"].tolist(), part["segment"].tolist(),
+                                part["value"].astype(float).tolist(), [None] * len(part),
+                                [None] * len(part), part["note"].tolist(), strict=True))
+                upsert_rows(dbapi, rows, source=Provenance.IMPORT.value, user=user, import_batch_id=batch_id)
                 if progress is not None:
-                    progress.report(min(1.0, (start + WRITE_CHUNK) / max(len(rows), 1)),
-                                    f"Writing values {min(start + WRITE_CHUNK, len(rows)):,}/{len(rows):,}")
+                    progress.report(min(1.0, (start + WRITE_CHUNK) / max(total, 1)),
+                                    f"Writing values {min(start + WRITE_CHUNK, total):,}/{total:,}")
             self._remember(dbapi, plan)
             check_cancelled(progress)
         kpi_ids = {int(k) for k in changed["kpi_id"].unique()}
