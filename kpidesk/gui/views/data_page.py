@@ -86,6 +86,22 @@ def _table(model: RowTableModel, name: str) -> QTableView:
     return view
 
 
+def _section(title: str, buttons: list[QWidget], empty: QWidget, view: QWidget) -> QWidget:
+    """A titled block: heading and buttons on one line, the empty-state text, then the table."""
+    section = QWidget()
+    layout = QVBoxLayout(section)
+    bar = QHBoxLayout()
+    bar.addWidget(QLabel(title))
+    bar.addStretch(1)
+    for button in buttons:
+        bar.addWidget(button)
+    layout.addLayout(bar)
+    layout.addWidget(empty)
+    layout.addWidget(view, 1)
+    layout.addStretch(0)
+    return section
+
+
 class DataPage(QWidget):
     """Imports and data sources; see the module docstring."""
 
@@ -136,29 +152,10 @@ class DataPage(QWidget):
                                             "changes; add one with “kpidesk source add”."))
         self.sources_empty.setWordWrap(True)
 
-        imports = QWidget()
-        imports_layout = QVBoxLayout(imports)
-        imports_bar = QHBoxLayout()
-        imports_bar.addWidget(QLabel(self.tr("<h3>Imports</h3>")))
-        imports_bar.addStretch(1)
-        imports_bar.addWidget(self.import_button)
-        imports_bar.addWidget(self.rollback_button)
-        imports_layout.addLayout(imports_bar)
-        imports_layout.addWidget(self.imports_empty)
-        imports_layout.addWidget(self.batches_view, 1)
-        imports_layout.addStretch(0)
-
-        sources = QWidget()
-        sources_layout = QVBoxLayout(sources)
-        sources_bar = QHBoxLayout()
-        sources_bar.addWidget(QLabel(self.tr("<h3>Data sources</h3>")))
-        sources_bar.addStretch(1)
-        sources_bar.addWidget(self.refresh_button)
-        sources_bar.addWidget(self.refresh_all_button)
-        sources_layout.addLayout(sources_bar)
-        sources_layout.addWidget(self.sources_empty)
-        sources_layout.addWidget(self.sources_view, 1)
-        sources_layout.addStretch(0)
+        imports = _section(self.tr("<h3>Imports</h3>"), [self.import_button, self.rollback_button],
+                           self.imports_empty, self.batches_view)
+        sources = _section(self.tr("<h3>Data sources</h3>"), [self.refresh_button, self.refresh_all_button],
+                           self.sources_empty, self.sources_view)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(imports)
