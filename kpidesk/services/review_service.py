@@ -370,9 +370,11 @@ class ReviewService:
             goal_status.setdefault(evaluation.kpi.key + "@" + status.product_of_goal.get(evaluation.goal.id or 0, ""),
                                    evaluation.status.value)
         targets = TargetService(self._db)
-        rows_of = self._rows(kpis, compare.start if compare.start < period.start else period.start,
-                             max(period.end, compare.end))
+        # every KPI's whole history up to the period's end, in one query: the period's and the
+        # comparison's values and the chart series all come from it
+        rows_of = self._rows(kpis, dt.date.min, max(period.end, compare.end))
         computed = self._formula_rows([k for k in kpis if k.formula and not rows_of.get(k.id)])
+        thresholds_of = targets.thresholds_many(kpis, as_of=period.end)
         for kpi in kpis:
             rows = rows_of.get(kpi.id) or computed.get(kpi.id, [])
             current = aggregate_over([r for r in rows if within(r[0], kpi.frequency, period)], kpi.aggregation,
@@ -383,14 +385,12 @@ class ReviewService:
             target = period_target(schedule, kpi.aggregation, kpi.frequency, period)
             state = goal_status.get(f"{kpi.key}@{product_names[kpi.product_id]}", "")
             if not state and current is not None:
-                thresholds = targets.thresholds(kpi.id, as_of=period.end)
+                thresholds = thresholds_of.get(kpi.id)
                 state = thresholds.classify(current).value if thresholds else ""
             content.headlines.append(Headline(
                 kpi.id, product_names[kpi.product_id], kpi.key, kpi.name, kpi.unit, kpi.currency, kpi.direction,
                 current, previous, target, state, period.end >= today))
-            history = self._history(kpi.id, period.end) if kpi.id not in computed else [
-                r for r in computed[kpi.id] if r[0] <= period.end]
-            content.series[kpi.id] = [(d, v) for d, v, _, _ in history if v is not None]
+            content.series[kpi.id] = [(d, v) for d, v, _, _ in rows if v is not None and d <= period.end]
             content.targets[kpi.id] = schedule
         content.anomalies = _period_anomalies(kpis, content.series, period, product_names)
         if period.frequency is not None:
@@ -453,13 +453,6 @@ class ReviewService:
             out[kpi.id] = [(stamp.date(), float(v), None, None) for stamp, v in values.items()
                            if v is not None and math.isfinite(v)]
         return out
-
-    def _history(self, kpi_id: int, until: dt.date) -> list[tuple[dt.date, Any, Any, Any]]:
-        with self._db.session() as session:
-            return [(d, v, n, q) for d, v, n, q in session.exec(
-                select(Measurement.period_start, Measurement.value, Measurement.numerator, Measurement.denominator)
-                .where(Measurement.kpi_id == kpi_id, Measurement.segment == "", Measurement.period_start <= until)
-                .order_by(Measurement.period_start))]
 
     def _since_last(self, review: Review, kpis: list[Kpi]) -> list[str]:
         """New data, goals, targets and imports since the previous review of the same product was created."""
