@@ -110,14 +110,15 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
 
 def after_first_paint(widget: Any, callback: Any) -> None:
     """Call ``callback`` once, right after ``widget`` is first painted."""
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
     class Once(QObject):
         def eventFilter(self, watched: Any, event: Any) -> bool:
             if event.type() == QEvent.Type.Paint:
                 widget.removeEventFilter(self)
                 self.deleteLater()
-                callback()
+                # queued: the filter runs *before* the paint, and the callback must not delay it
+                QTimer.singleShot(0, callback)
             return False
 
     widget.installEventFilter(Once(widget))
