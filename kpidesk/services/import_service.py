@@ -52,7 +52,7 @@ from kpidesk.io.plan import INSERT, UPDATE, ImportPlan, NewKpi, TargetKpi, build
 from kpidesk.progress import Progress, check_cancelled
 from kpidesk.services.changes import Changes
 from kpidesk.storage.db import Database
-from kpidesk.storage.measurements import param_style, upsert_rows
+from kpidesk.storage.measurements import param_style, upsert_values
 from kpidesk.storage.models import Kpi, Product, utcnow
 
 if TYPE_CHECKING:
@@ -508,19 +508,22 @@ class ImportService:
             # Sorted by the unique key, the index pages fill in order (fewer page splits and cache misses).
             changed = values[values["action"] != "unchanged"].sort_values(["kpi_id", "period_start", "segment"])
             total = len(changed)
-            for start in range(0, total, WRITE_CHUNK):
-                check_cancelled(progress)
-                # rows are built per chunk: one tolist() over 200k values holds the interpreter
-                # lock long enough to stall the window
-                part = changed.iloc[start:start + WRITE_CHUNK]
-                rows = list(zip(part["kpi_id"].astype(int).tolist(), part["period_start"].tolist(),
-                                part["frequency"].tolist(), part["segment"].tolist(),
-                                part["value"].astype(float).tolist(), [None] * len(part),
-                                [None] * len(part), part["note"].tolist(), strict=True))
-                upsert_rows(dbapi, rows, source=Provenance.IMPORT.value, user=user, import_batch_id=batch_id)
-                if progress is not None:
-                    progress.report(min(1.0, (start + WRITE_CHUNK) / max(total, 1)),
-                                    f"Writing values {min(start + WRITE_CHUNK, total):,}/{total:,}")
+            written = 0
+            # One upsert per frequency (a constant of its INSERT ... SELECT, see upsert_values), in
+            # chunks: rows are built per chunk, as one tolist() over 200k values holds the
+            # interpreter lock long enough to stall the window.
+            for frequency, group in changed.groupby("frequency", sort=False):
+                for start in range(0, len(group), WRITE_CHUNK):
+                    check_cancelled(progress)
+                    part = group.iloc[start:start + WRITE_CHUNK]
+                    upsert_values(dbapi, part["kpi_id"].to_numpy(dtype="int64").tolist(),
+                                  part["period_start"].tolist(), part["segment"].tolist(),
+                                  part["value"].to_numpy(dtype="float64").tolist(), part["note"].tolist(),
+                                  frequency=str(frequency), source=Provenance.IMPORT.value, user=user,
+                                  import_batch_id=batch_id)
+                    written += len(part)
+                    if progress is not None:
+                        progress.report(min(1.0, written / max(total, 1)), f"Writing values {written:,}/{total:,}")
             self._remember(dbapi, plan)
             check_cancelled(progress)
         kpi_ids = {int(k) for k in changed["kpi_id"].unique()}

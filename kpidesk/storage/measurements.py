@@ -73,6 +73,57 @@ def upsert_rows(dbapi: Any, rows: Iterable[MeasurementRow], *, source: str, user
     cur.close()
 
 
+_VALUES_STAGING = ("CREATE TEMP TABLE IF NOT EXISTS kpidesk_values_staging (kpi_id INTEGER, period_start TEXT,"
+                   " segment TEXT, value REAL, note TEXT NOT NULL DEFAULT '')")
+
+
+def upsert_values(dbapi: Any, kpi_ids: Sequence[int], period_starts: Sequence[str], segments: Sequence[str],
+                  values: Sequence[float], notes: Sequence[str], *, frequency: str, source: str, user: str,
+                  import_batch_id: int | None = None) -> None:
+    """Upsert value-only rows sharing one ``frequency`` (no numerator/denominator) on an open transaction.
+
+    The import's bulk path. Why not :func:`upsert_rows`: on SQLite, sqlite3's
+    ``executemany`` spends most of its time converting bound parameters, so
+    staging binds only the 4 columns that differ per row (kpi_id,
+    period_start, segment, value) — ~2x faster than 8 for 200,000 rows — and
+    a note only for the few rows that have one; frequency, the empty
+    numerator/denominator and the per-call columns are constants of the one
+    ``INSERT ... SELECT ... ON CONFLICT``. Rows should come sorted by
+    (kpi_id, period_start, segment) so the unique index fills in order.
+    """
+    n = len(kpi_ids)
+    if not n:
+        return
+    now = dt.datetime.now(dt.UTC)
+    cur = dbapi.cursor()
+    if param_style(dbapi) == "?":
+        stamp = now.replace(tzinfo=None).isoformat(sep=" ")  # SQLite keeps UTC as naive text
+        cur.execute(_VALUES_STAGING)
+        cur.execute("DELETE FROM kpidesk_values_staging")
+        noted = [i for i, note in enumerate(notes) if note] if any(notes) else []
+        rows: Iterable[tuple[Any, ...]]
+        if noted:
+            cur.executemany("INSERT INTO kpidesk_values_staging VALUES (?, ?, ?, ?, ?)",
+                            [(kpi_ids[i], period_starts[i], segments[i], values[i], notes[i]) for i in noted])
+            has_note = set(noted)
+            rows = [(kpi_ids[i], period_starts[i], segments[i], values[i]) for i in range(n) if i not in has_note]
+        else:
+            rows = zip(kpi_ids, period_starts, segments, values, strict=True)
+        cur.executemany("INSERT INTO kpidesk_values_staging (kpi_id, period_start, segment, value)"
+                        " VALUES (?, ?, ?, ?)", rows)
+        cur.execute(
+            f"INSERT INTO measurement ({_COLUMNS}) SELECT kpi_id, period_start, ?, segment, value, NULL, NULL,"
+            " note, ?, ?, NULL, 1, ?, ?, ? FROM kpidesk_values_staging WHERE true" + _ON_CONFLICT,
+            (frequency, source, import_batch_id, stamp, stamp, user))
+        cur.execute("DELETE FROM kpidesk_values_staging")
+        cur.close()
+        return
+    cur.close()
+    full = zip(kpi_ids, period_starts, [frequency] * n, segments, values, [None] * n, [None] * n, notes,
+               strict=True)
+    upsert_rows(dbapi, full, source=source, user=user, import_batch_id=import_batch_id)
+
+
 def bulk_upsert(db: Database, rows: Iterable[MeasurementRow], *, source: str,
                 import_batch_id: int | None = None, data_source_id: int | None = None) -> None:
     """Upsert many measurements in one transaction: all rows land, or none do."""
