@@ -73,10 +73,24 @@ def clean_text(text: str) -> str:
     return _ILLEGAL.sub(REPLACEMENT, text)
 
 
+#: A literal "_xHHHH_" in a text, which readers would decode as an escaped character.
+_OOXML_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
 def xlsx_text(text: str) -> str:
-    """:func:`clean_text`, cut to Excel's 32,767 characters (ending in "…" when cut)."""
+    """:func:`clean_text`, cut to Excel's 32,767 characters (ending in "…" when cut), carriage
+    returns kept.
+
+    Why the escapes: XML turns a raw CR (and CR LF) into LF when the file is read, so a note's
+    "\r" would come back as "\n"; Excel writes it as ``_x000D_`` and readers (Excel,
+    calamine) decode that, so kpidesk does the same, escaping a literal "_xHHHH_" as
+    ``_x005F_xHHHH_`` as Excel does.
+    """
     text = clean_text(text)
-    return text if len(text) <= XLSX_MAX_TEXT else text[: XLSX_MAX_TEXT - 1] + "…"
+    text = text if len(text) <= XLSX_MAX_TEXT else text[: XLSX_MAX_TEXT - 1] + "…"
+    if "_x" in text:
+        text = _OOXML_ESCAPE_LIKE.sub("_x005F_", text)
+    return text.replace("\r", "_x000D_") if "\r" in text else text
 
 
 def escape_csv_text(text: str) -> str:

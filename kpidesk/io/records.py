@@ -134,14 +134,20 @@ def _data_rows(sheet: SheetGrid, layout: Layout, cols: list[int]) -> np.ndarray:
     return rows
 
 
-def _texts(sheet: SheetGrid, col: int | None, rows: np.ndarray) -> np.ndarray:
-    """Object array of cell texts for ``rows`` ("" when empty; numbers/dates as text)."""
+def _texts(sheet: SheetGrid, col: int | None, rows: np.ndarray, *, collapse: bool = True) -> np.ndarray:
+    """Object array of cell texts for ``rows`` ("" when empty; numbers/dates as text).
+
+    With ``collapse`` (labels, segments, products: names to match) runs of
+    whitespace become one space; otherwise (notes: the user's own text, which
+    must survive export → import exactly) only the ends are stripped.
+    """
     import numpy as np
 
     if col is None or col >= sheet.n_cols:
         return np.full(len(rows), "", dtype=object)
     column = sheet.columns[col]
-    lookup = np.array([*(" ".join(t.split()) for t in column.texts), ""], dtype=object)
+    tidy = (lambda t: " ".join(t.split())) if collapse else str.strip
+    lookup = np.array([*(tidy(t) for t in column.texts), ""], dtype=object)
     out = lookup[column.codes[rows]]
     numbers = column.numbers[rows]
     has_number = ~np.isnan(numbers)
@@ -443,7 +449,7 @@ def _extras(sheet: SheetGrid, layout: Layout, rows: np.ndarray) -> dict[str, np.
     return {
         "segment": _texts(sheet, layout.segment_col, rows),
         "product": _texts(sheet, layout.product_col, rows),
-        "note": _texts(sheet, layout.note_col, rows),
+        "note": _texts(sheet, layout.note_col, rows, collapse=False),
     }
 
 

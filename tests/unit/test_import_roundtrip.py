@@ -10,8 +10,9 @@ segments and periods.
 What the strategies leave out, and why:
 - control characters xlsx cannot hold (they are replaced on export; see
   test_io_export.py) and lone surrogates (not encodable text);
-- leading/trailing and repeated whitespace in notes and segments (the reader
-  normalises whitespace in text cells);
+- leading/trailing and repeated whitespace in KPI names and segments (the
+  reader normalises whitespace in names it matches); notes keep their inner
+  whitespace (runs of spaces, tabs, line breaks) and lose only the ends;
 - percent values with more than 15 significant digits in xlsx: Excel stores a
   percent as a fraction (12.5 % → 0.125), and fraction × 100 is only exact to
   15 significant digits, the precision Excel itself keeps. csv keeps them exact.
@@ -47,6 +48,13 @@ plain_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Zl", "Zp", "Cc"), blacklist_characters=ILLEGAL),
     max_size=30,
 ).map(lambda s: " ".join(s.split()))
+# Notes are the user's own text: inner runs of spaces, tabs and line breaks survive; the ends
+# are stripped on import, so the strategy strips them too.
+note_text = st.one_of(
+    plain_text,
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=ILLEGAL), max_size=40),
+    st.lists(st.sampled_from(["a", "b c", "  ", "\n", "\t", "\r\n", "\r", " \n ", "=1", "_x000D_", "x"]), max_size=8).map("".join),
+).map(str.strip)
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
 extreme = st.sampled_from([1e308, -1e308, 5e-324, -5e-324, 1e-300, 123456789012345.6, -0.5, 0.0])
 months = st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(2199, 12, 1)).map(lambda d: d.replace(day=1))
@@ -71,7 +79,7 @@ def kpi_sets(draw: st.DrawFn, exact_percent: bool) -> list[dict]:
         rows = []
         for period in periods:
             segment = draw(st.sampled_from(["", "channel:paid", "region:EU"]))
-            rows.append((period, segment, draw(values), draw(plain_text)))
+            rows.append((period, segment, draw(values), draw(note_text)))
         kpis.append({"key": f"kpi_rt_{unit}_{i}", "name": name, "unit": unit, "rows": rows})
     return kpis
 
