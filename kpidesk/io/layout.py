@@ -353,9 +353,11 @@ def _profile_columns(
 ) -> list[_ColumnProfile]:
     profiles = [_ColumnProfile() for _ in range(width)]
     for row in head[start : min(stop, len(head))]:
-        first_text = next((v for v in row if _is_text(v)), None)
-        if first_text is not None and TOTAL_RE.match(first_text):
-            continue  # a Total/Average row says nothing about the column types
+        # A Total/Average row says nothing about the column types. Only the row's first filled
+        # cell (its label position) says so: "2024-01-31 | Total revenue | 1200" is a value row.
+        first = next((v for v in row if v is not None and v != ""), None)
+        if _is_text(first) and TOTAL_RE.match(first):
+            continue
         for c, value in enumerate(row[:width]):
             if value is None or value == "":
                 continue
@@ -678,7 +680,10 @@ def _flag_rows(sheet: SheetGrid, layout: Layout) -> None:
     value_cols = [c for c in value_cols if c is not None]
     for r in range(layout.data_start, min(layout.data_stop, layout.data_start + 5000)):
         label = sheet.cell(r, label_col)
-        if layout.kind == LONG and layout.kpi_col is not None and not _is_text(label):
+        if layout.kind == LONG and layout.kpi_col is not None and label in (None, ""):
+            # Long tables: the period position marks a totals row ("Total" | | 2500). The KPI
+            # cell counts only when there is no period at all: a KPI *named* "Total revenue"
+            # next to a date is a KPI, not a totals row.
             label = sheet.cell(r, layout.kpi_col)
         if isinstance(label, str) and TOTAL_RE.match(label):
             layout.skipped_rows.append((r, f"row {r + 1} is a totals/average row (“{label.strip()}”)"))

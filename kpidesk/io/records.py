@@ -453,7 +453,9 @@ def _extras(sheet: SheetGrid, layout: Layout, rows: np.ndarray) -> dict[str, np.
     }
 
 
-def _totals_skip(kpi: np.ndarray, is_total: np.ndarray) -> np.ndarray:
+def _totals_skip(kpi: np.ndarray, is_total: np.ndarray, only: np.ndarray | None = None) -> np.ndarray:
+    """"totals/average row" where the period says so (``is_total``) or the label is a totals
+    label ("Total", "Average"); with ``only``, a label counts just on those rows."""
     import numpy as np
 
     skip = np.full(len(kpi), "", dtype=object)
@@ -462,6 +464,8 @@ def _totals_skip(kpi: np.ndarray, is_total: np.ndarray) -> np.ndarray:
         if len(kpi) < 100_000
         else (_unique_match(kpi))
     )
+    if only is not None:
+        kpi_total &= only
     skip[is_total | kpi_total] = "totals/average row"
     return skip
 
@@ -486,7 +490,10 @@ def _long(sheet: SheetGrid, layout: Layout, path: str) -> pd.DataFrame:
     kpi = _texts(sheet, layout.kpi_col, rows)
     period = parse_period_column(sheet, layout.period_col, rows, layout)
     values = parse_values(sheet, layout.value_col, rows)
-    skip = _totals_skip(kpi, period["is_total"])
+    # Only the period position makes a totals row here ("Total" | | 2500), or a totals label in
+    # the KPI cell of a row with no period at all: a KPI named "Total revenue" is a KPI.
+    no_period = sheet.columns[layout.period_col].empty_mask()[rows]
+    skip = _totals_skip(kpi, period["is_total"], only=no_period)
     return _frame(
         sheet, rows, column_letter(layout.value_col), kpi, period, values, _extras(sheet, layout, rows), skip
     )
