@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,18 @@ import numpy as np
 from kpidesk.io.grid import Column
 
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_EMPTY, _NUMBER, _TEXT, _DATE, _DATETIME, _OTHER = range(6)
+
+
+class _Kinds(dict):  # type: ignore[type-arg]
+    """type → kind code; any other type (bool, time, timedelta, subclasses) is "other"."""
+
+    def __missing__(self, key: type) -> int:
+        return _OTHER
+
+
+_KIND = _Kinds({float: _NUMBER, int: _NUMBER, str: _TEXT, dt.date: _DATE, dt.datetime: _DATETIME,
+                type(None): _EMPTY})
 
 
 def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> Column:
@@ -33,15 +46,24 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     texts: list[str] = []
     if n == 0:
         return Column(numbers, codes, texts, dates, others)
-    types = np.fromiter(map(type, cells), dtype=object, count=n)
-    obj = np.fromiter(cells, dtype=object, count=n)
-    is_float = (types == float) | (types == int)  # noqa: E721 - numpy elementwise, not Python ==
+    # One small-int code per cell from its type (a dict lookup in C), then int comparisons:
+    # six elementwise ``types == float``-style object comparisons cost ~4x more on long sheets.
+    kinds = np.fromiter(map(_KIND.__getitem__, map(type, cells)), dtype=np.int8, count=n)
+    obj = np.fromiter(cells, dtype=object, count=n) if not isinstance(cells, np.ndarray) else cells
+    is_float = kinds == _NUMBER
     if is_float.any():
         numbers[is_float] = obj[is_float].astype(np.float64)
-    is_text_type = types == str  # noqa: E721 - numpy elementwise
-    is_str = is_text_type & (obj != "") if empty_text_is_empty else is_text_type
-    if is_str.any():
-        strings = obj[is_str].tolist()
+    is_text_type = kinds == _TEXT
+    if is_text_type.any():
+        strings = obj[is_text_type].tolist()
+        if empty_text_is_empty:
+            filled = np.fromiter(map(bool, strings), dtype=bool, count=len(strings))
+            is_str = is_text_type.copy()
+            is_str[is_text_type] = filled
+            if not filled.all():
+                strings = [t for t in strings if t]
+        else:
+            is_str = is_text_type
         # Dictionary-encode in C: setdefault stores each text's first position;
         # those positions increase, so searchsorted turns them into dense codes.
         lookup: dict[str, int] = {}
@@ -51,19 +73,18 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
         positions = np.fromiter(lookup.values(), dtype=np.int64, count=len(lookup))
         codes[is_str] = np.searchsorted(positions, firsts).astype(np.int32)
         texts = list(lookup)
-    is_date = types == dt.date
+    is_date = kinds == _DATE
     if is_date.any():
         ordinals = np.fromiter(map(dt.date.toordinal, obj[is_date]), dtype=np.int64)
         dates[is_date] = ((ordinals - _EPOCH_ORDINAL) * 86400).astype("datetime64[s]")
-    is_datetime = types == dt.datetime
+    is_datetime = kinds == _DATETIME
     if is_datetime.any():
         moments = obj[is_datetime].tolist()
         # Drop tz (spreadsheets have none) and sub-second parts; datetime64[s] is enough.
         dates[is_datetime] = np.array(
             [m.replace(tzinfo=None, microsecond=0) for m in moments], dtype="datetime64[s]"
         )
-    rest = ~(is_float | is_text_type | is_date | is_datetime | (types == type(None)))  # noqa: E721 - numpy elementwise
-    for i in np.flatnonzero(rest).tolist():
+    for i in np.flatnonzero(kinds == _OTHER).tolist():
         others[i] = cells[i]
     return Column(numbers, codes, texts, dates, others)
 
@@ -97,9 +118,8 @@ def build_columns(rows: list[list[Any]], n_cols: int | None = None) -> list[Colu
     if not rows:
         return []
     width = n_cols if n_cols is not None else max(len(row) for row in rows)
-    if any(len(row) != width for row in rows):
+    if set(map(len, rows)) != {width}:  # calamine's rows are already even: check in C
         rows = [list(row) + [None] * (width - len(row)) if len(row) < width else row[:width] for row in rows]
-    # A 2-D object array transposes in C (zip(*rows) costs ~3x more on long sheets).
-    table = np.empty((len(rows), width), dtype=object)
-    table[:] = rows
-    return [build_column(table[:, j]) for j in range(width)]
+    # One column at a time with itemgetter (C): cheaper than a 2-D object array (~0.05 s to
+    # fill for 200,000 × 4 cells) and than zip(*rows) (~3x more).
+    return [build_column(list(map(operator.itemgetter(j), rows))) for j in range(width)]
