@@ -77,6 +77,29 @@ _VALUES_STAGING = ("CREATE TEMP TABLE IF NOT EXISTS kpidesk_values_staging (kpi_
                    " segment TEXT, value REAL, note TEXT NOT NULL DEFAULT '')")
 
 
+def _stage(cur: Any, names: tuple[str, ...], columns: list[list[Any]]) -> None:
+    """Insert rows given as columns into the values staging table, many rows per statement.
+
+    Why not ``executemany``: it steps the statement once per row, and that per-row overhead
+    in the sqlite3 module is half the cost of staging 200,000 rows; a ``VALUES (...), (...)``
+    statement of ~1,000 rows binds the same parameters in a fraction of the time.
+    """
+    import sqlite3
+
+    width = len(names)
+    per = max(1, min(1000, cur.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    head = f"INSERT INTO kpidesk_values_staging ({', '.join(names)}) VALUES "
+    one = "(" + ", ".join(["?"] * width) + ")"
+    full = head + ", ".join([one] * per)
+    total = len(columns[0])
+    for start in range(0, total, per):
+        stop = min(start + per, total)
+        params: list[Any] = [None] * ((stop - start) * width)
+        for j, column in enumerate(columns):  # interleave the columns row by row, in C
+            params[j::width] = column[start:stop]
+        cur.execute(full if stop - start == per else head + ", ".join([one] * (stop - start)), params)
+
+
 def upsert_values(dbapi: Any, kpi_ids: Sequence[int], period_starts: Sequence[str], segments: Sequence[str],
                   values: Sequence[float], notes: Sequence[str], *, frequency: str, source: str, user: str,
                   import_batch_id: int | None = None) -> None:
@@ -101,16 +124,16 @@ def upsert_values(dbapi: Any, kpi_ids: Sequence[int], period_starts: Sequence[st
         cur.execute(_VALUES_STAGING)
         cur.execute("DELETE FROM kpidesk_values_staging")
         noted = [i for i, note in enumerate(notes) if note] if any(notes) else []
-        rows: Iterable[tuple[Any, ...]]
         if noted:
-            cur.executemany("INSERT INTO kpidesk_values_staging VALUES (?, ?, ?, ?, ?)",
-                            [(kpi_ids[i], period_starts[i], segments[i], values[i], notes[i]) for i in noted])
             has_note = set(noted)
-            rows = [(kpi_ids[i], period_starts[i], segments[i], values[i]) for i in range(n) if i not in has_note]
+            keep = [i for i in range(n) if i not in has_note]
+            _stage(cur, ("kpi_id", "period_start", "segment", "value", "note"),
+                   [[seq[i] for i in noted] for seq in (kpi_ids, period_starts, segments, values, notes)])
+            _stage(cur, ("kpi_id", "period_start", "segment", "value"),
+                   [[seq[i] for i in keep] for seq in (kpi_ids, period_starts, segments, values)])
         else:
-            rows = zip(kpi_ids, period_starts, segments, values, strict=True)
-        cur.executemany("INSERT INTO kpidesk_values_staging (kpi_id, period_start, segment, value)"
-                        " VALUES (?, ?, ?, ?)", rows)
+            _stage(cur, ("kpi_id", "period_start", "segment", "value"),
+                   [list(kpi_ids), list(period_starts), list(segments), list(values)])
         cur.execute(
             f"INSERT INTO measurement ({_COLUMNS}) SELECT kpi_id, period_start, ?, segment, value, NULL, NULL,"
             " note, ?, ?, NULL, 1, ?, ?, ? FROM kpidesk_values_staging WHERE true" + _ON_CONFLICT,

@@ -73,3 +73,26 @@ def test_each_row_keeps_its_note_and_frequency_and_an_overwrite_drops_the_old_ra
     service.rollback(batch)
     assert stored(workspace) == [
         ("churn_rate", "2024-02-01", "month", "", 5.0, 5.0, 100.0, "from billing", "manual", None)]
+
+
+def test_thousands_of_rows_with_scattered_notes_land_row_for_row(workspace, product_with_kpis, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """More rows than one staging statement holds (1,000), notes on a few of them, two segments."""
+    start = dt.date(2015, 1, 1)
+    lines = ["Period,KPI,Segment,Value,Note"]
+    expected = []
+    for i in range(2600):
+        day = start + dt.timedelta(days=i // 2)
+        segment = "region:EU" if i % 2 else ""
+        note = f"note {i}" if i % 397 == 0 else ""
+        lines.append(f"{day.isoformat()},Sign ups,{segment},{i},{note}")
+        expected.append(("signups", day.isoformat(), "day", segment, float(i), None, None, note, "import"))
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    workspace.kpis.update(product_with_kpis[1]["signups"].id, frequency="day")
+    service = ImportService(workspace.db, workspace.catalog)
+    plan = service.plan(path, product="Acme", sandbox=False)
+    assert not plan.rejected and plan.inserts == 2600
+    result = service.apply(plan)
+    got = stored(workspace)
+    assert [row[:-1] for row in got] == sorted(expected, key=lambda r: (r[1], r[3]))
+    assert {row[-1] for row in got} == {result.batch_id}
