@@ -122,6 +122,7 @@ def cmd_import(args: Any) -> int:
     from kpidesk.services.import_service import ImportService
 
     read_only = args.dry_run and _exists(args)
+    ImportService.prepare_reading(args.file)  # the reader's child boots while the workspace opens
     with open_workspace(args, read_only=read_only) as ws:
         service = ImportService(ws.db, ws.catalog)
         plan = service.plan(args.file, product=args.product, sheets=args.sheet, layout=args.layout,

@@ -50,10 +50,11 @@ def read_workbook(
     child = None
     is_text = os.path.splitext(os.fspath(path))[1].lower() in TEXT_EXTENSIONS
     if sandbox is True or (sandbox == "auto" and not is_text):
-        from kpidesk.io.sandbox import SandboxChild
+        from kpidesk.io.sandbox import take_child
 
-        # The child boots while the pre-flight runs; text files get pandas preloaded for their parser.
-        child = SandboxChild(preload=("pandas",) if is_text else ())
+        # The child boots while the pre-flight runs (or was started earlier by prestart); text
+        # files get pandas preloaded for their parser.
+        child = take_child(("pandas",) if is_text else ())
     is_xlsx = os.path.splitext(os.fspath(path))[1].lower() in {".xlsx", ".xlsm"}
     try:
         # For xlsx the costly part of the pre-flight (streaming every sheet) runs beside the
@@ -86,9 +87,9 @@ def read_workbook(
         workbook = parse_file(request)
     else:
         if child is None:
-            from kpidesk.io.sandbox import SandboxChild
+            from kpidesk.io.sandbox import take_child
 
-            child = SandboxChild(preload=("pandas",) if verdict.format == "csv" else ())
+            child = take_child(("pandas",) if verdict.format == "csv" else ())
         if verdict.format in {"xlsx", "xlsm"} and is_xlsx:
             workbook = _parse_beside_deep_scan(child, request, limits, progress, detail)
         else:

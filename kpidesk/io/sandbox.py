@@ -19,6 +19,7 @@ Frozen builds (PyInstaller) have no ``-m``: their entry point must call
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pickle
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -55,6 +57,7 @@ class SandboxChild:
     """
 
     def __init__(self, *, preload: tuple[str, ...] = ()) -> None:
+        self.preload = tuple(preload)
         self._folder = tempfile.mkdtemp(prefix="kpidesk-read-")
         self._result_path = os.path.join(self._folder, "result.pickle")
         self._stderr_path = os.path.join(self._folder, "stderr.txt")
@@ -90,6 +93,11 @@ class SandboxChild:
         finally:
             self.kill()
 
+    def waiting(self) -> bool:
+        """True while the child is alive and has not been given a request yet."""
+        stdin = self._process.stdin
+        return self._process.poll() is None and stdin is not None and not stdin.closed
+
     def kill(self) -> None:
         """Stop the child (if still running) and remove its temporary folder."""
         if self._process.poll() is None:
@@ -98,6 +106,51 @@ class SandboxChild:
             with contextlib.suppress(OSError):
                 self._process.stdin.close()
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+_spare: SandboxChild | None = None
+_spare_lock = threading.Lock()
+
+
+def prestart(preload: tuple[str, ...] = ()) -> None:
+    """Start a child now, so that the next :func:`take_child` finds it booted.
+
+    Why: a child's start (a fresh interpreter importing numpy and calamine,
+    ~0.1 s) otherwise lies on the path of every read. ``kpidesk import`` calls
+    this before it opens the workspace, so the two overlap. At most one spare
+    child waits (on its stdin, doing nothing; the file is only sent to it by
+    :meth:`SandboxChild.run`); it is stopped when this process exits.
+    """
+    global _spare
+    with _spare_lock:
+        if _spare is not None and _spare.preload == tuple(preload) and _spare.waiting():
+            return
+        old, _spare = _spare, SandboxChild(preload=preload)
+    if old is not None:
+        old.kill()
+
+
+def take_child(preload: tuple[str, ...] = ()) -> SandboxChild:
+    """The spare child from :func:`prestart` when it fits, else a newly started one."""
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    if child is not None and child.preload == tuple(preload) and child.waiting():
+        return child
+    if child is not None:
+        child.kill()
+    return SandboxChild(preload=preload)
+
+
+def _stop_spare() -> None:
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    if child is not None:
+        child.kill()
+
+
+atexit.register(_stop_spare)
 
 
 def run_sandboxed(request: ParseRequest, limits: Limits, progress: Progress | None = None) -> Workbook:

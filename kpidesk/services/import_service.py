@@ -140,6 +140,27 @@ class ImportService:
         self._catalog = catalog or load_catalog()
 
     # -- reading ----------------------------------------------------------------
+    @staticmethod
+    def prepare_reading(path: str | os.PathLike[str]) -> None:
+        """Boot the sandboxed reader's child for ``path`` now, ahead of :meth:`plan`.
+
+        ``kpidesk import`` calls this before it opens the workspace so the child's
+        start-up (~0.1 s) overlaps that instead of delaying the read
+        (:func:`kpidesk.io.sandbox.prestart`). Small text files are split in this
+        process anyway, so they get no child.
+        """
+        from kpidesk.io.preflight import TEXT_EXTENSIONS, Limits
+        from kpidesk.io.sandbox import prestart
+
+        is_text = os.path.splitext(os.fspath(path))[1].lower() in TEXT_EXTENSIONS
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return  # plan() reports the missing file
+        if is_text and size <= Limits().inprocess_text_bytes:
+            return
+        prestart(("pandas",) if is_text else ())
+
     def read_records(self, path: str | os.PathLike[str], *, sheets: Sequence[str] | None = None,
                      layout: str | None = None, progress: Progress | None = None, sandbox: bool = True,
                      overrides: Mapping[str, Any] | None = None,
