@@ -396,7 +396,12 @@ def build_plan(
 
     values = rec["value"].to_numpy(dtype=np.float64).copy()
     is_percent = rec["is_percent"].to_numpy()
-    raw_is_text = np.fromiter((type(x) is str for x in rec["raw"].tolist()), dtype=bool, count=len(rec))
+    # Whether the cell was text ("12.5%") matters only for percent-flagged cells: test just those.
+    raw_is_text = np.zeros(len(rec), dtype=bool)
+    flagged_rows = np.flatnonzero(is_percent)
+    if len(flagged_rows):
+        raw = rec["raw"].to_numpy(dtype=object)[flagged_rows]
+        raw_is_text[flagged_rows] = np.fromiter((type(x) is str for x in raw), dtype=bool, count=len(raw))
     frequencies = np.full(len(rec), "", dtype=object)
     days = rec["period_start"].to_numpy().astype("datetime64[D]")
     starts = np.full(len(rec), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -465,11 +470,17 @@ def build_plan(
     accepted["kpi_key"] = keys[alive]
     accepted["value"] = values[alive]
     accepted["frequency"] = frequencies[alive]
-    accepted["period_start"] = np.datetime_as_string(starts[alive], unit="D").astype(object)
+    # ISO text per distinct day, spread by code: datetime_as_string over every row costs ~0.09 s
+    # for 200,000 rows, over the few thousand distinct days almost nothing.
+    day_codes, day_uniques = pd.factorize(starts[alive].astype(np.int64))
+    accepted["period_start"] = np.datetime_as_string(
+        day_uniques.astype("datetime64[D]"), unit="D").astype(object)[day_codes]
     pair_names = np.array([t.name if t else "" for t in pair_target] + [""], dtype=object)
     accepted["kpi_name"] = pair_names[pair_codes[alive]]
 
-    dup = accepted.duplicated(["kpi_id", "period_start", "segment"], keep=False).to_numpy()
+    # The same test on integer codes (a day's code stands for its text): hashing ints is cheaper.
+    dup = pd.DataFrame({"k": accepted["kpi_id"].to_numpy(), "d": day_codes,
+                        "s": pd.factorize(accepted["segment"])[0]}).duplicated(keep=False).to_numpy()
     if dup.any():
         groups = accepted[dup].groupby(["kpi_id", "period_start", "segment"], sort=False)
         cells = {
