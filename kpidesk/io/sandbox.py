@@ -43,6 +43,9 @@ CHILD_FLAG = "--kpidesk-read-child"
 #: Modules the child may import before the request arrives (pandas parses large CSV files).
 _PRELOADABLE = {"pandas"}
 _POLL_S = 0.05
+#: How often the parent looks whether the child has finished: ``Popen.wait(timeout)`` sleeps
+#: in growing steps (up to ~20 ms late), which a 200,000-row import pays on its critical path.
+_EXIT_POLL_S = 0.002
 # Windows has neither SIGKILL nor SIGBUS; their POSIX numbers never match a Windows exit code.
 _SIGKILL = getattr(signal, "SIGKILL", 9)
 _SIGBUS = getattr(signal, "SIGBUS", 7)
@@ -180,10 +183,11 @@ def _wait(
 ) -> int:
     started = time.monotonic()
     while True:
-        try:
-            return process.wait(timeout=_POLL_S)
-        except subprocess.TimeoutExpired:
-            pass
+        deadline = time.monotonic() + _POLL_S
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(_EXIT_POLL_S)
+        if process.returncode is not None:
+            return process.returncode
         elapsed = time.monotonic() - started
         if progress is not None:
             if progress.cancelled():
@@ -282,8 +286,11 @@ def _limit_self(memory_bytes: int, timeout_s: float) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing parser leaves no core dump
 
 
-def child_main(argv: list[str]) -> int:
-    """Entry point of the child: argv = [result_path, --preload=MODULE...]; the request comes on stdin."""
+def child_main(argv: list[str], *, exit_now: bool = True) -> int:
+    """Entry point of the child: argv = [result_path, --preload=MODULE...]; the request comes on stdin.
+
+    With ``exit_now`` the process ends as soon as the result is written (``os._exit``).
+    """
     import importlib
 
     result_path = argv[0]
@@ -320,4 +327,10 @@ def child_main(argv: list[str]) -> int:
         with open(temporary, "wb") as handle:
             pickle.dump(("memory",), handle, protocol=5)
     os.replace(temporary, result_path)
+    if exit_now:
+        # The result is on disk: skip the interpreter's teardown (freeing every object the parse
+        # made, ~20 ms on a 200,000-row sheet) that the parent would otherwise wait for.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
