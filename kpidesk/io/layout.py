@@ -678,28 +678,53 @@ def _flag_rows(sheet: SheetGrid, layout: Layout) -> None:
         else [layout.value_col]
     )
     value_cols = [c for c in value_cols if c is not None]
-    for r in range(layout.data_start, min(layout.data_stop, layout.data_start + 5000)):
-        label = sheet.cell(r, label_col)
-        if layout.kind == LONG and layout.kpi_col is not None and label in (None, ""):
-            # Long tables: the period position marks a totals row ("Total" | | 2500). The KPI
-            # cell counts only when there is no period at all: a KPI *named* "Total revenue"
-            # next to a date is a KPI, not a totals row.
-            label = sheet.cell(r, layout.kpi_col)
-        if isinstance(label, str) and TOTAL_RE.match(label):
-            layout.skipped_rows.append((r, f"row {r + 1} is a totals/average row (“{label.strip()}”)"))
-            continue
-        if (
-            layout.kind == ROWS
-            and _is_text(label)
-            and all(sheet.cell(r, c) in (None, "") for c in value_cols)
-        ):
-            layout.skipped_rows.append(
-                (r, f"row {r + 1} is a section heading (“{label.strip()}”) with no values")
-            )
+    if layout.kind != ROWS:
+        _flag_totals(sheet, layout, label_col)
+    else:
+        for r in range(layout.data_start, min(layout.data_stop, layout.data_start + 5000)):
+            label = sheet.cell(r, label_col)
+            if isinstance(label, str) and TOTAL_RE.match(label):
+                layout.skipped_rows.append((r, f"row {r + 1} is a totals/average row (“{label.strip()}”)"))
+                continue
+            if _is_text(label) and all(sheet.cell(r, c) in (None, "") for c in value_cols):
+                layout.skipped_rows.append(
+                    (r, f"row {r + 1} is a section heading (“{label.strip()}”) with no values")
+                )
     if layout.skipped_rows:
         layout.notes.append(
             f"{len(layout.skipped_rows)} row(s) skipped (totals, averages or section headings)."
         )
+
+
+def _flag_totals(sheet: SheetGrid, layout: Layout, label_col: int) -> None:
+    """:func:`_flag_rows` for long and wide tables, on the column arrays (a cell-by-cell loop
+    over 5,000 rows cost ~20 ms): a row whose period cell is a totals label ("Total",
+    "Average"); in long tables also a row with no period whose KPI cell is one. A KPI *named*
+    "Total revenue" next to a period is a KPI, not a totals row."""
+    import numpy as np
+
+    start, stop = layout.data_start, min(layout.data_stop, layout.data_start + 5000, sheet.n_rows)
+    if stop <= start or label_col >= sheet.n_cols:
+        return
+
+    def totals(col: int) -> np.ndarray:
+        column = sheet.columns[col]
+        codes = column.codes[start:stop]
+        hit = np.zeros(len(column.texts) + 1, dtype=bool)  # the extra slot: code -1, not text
+        for code in np.unique(codes[codes >= 0]).tolist():
+            hit[code] = bool(TOTAL_RE.match(column.texts[code]))
+        return hit[codes]
+
+    flagged = totals(label_col)
+    cols = np.full(stop - start, label_col)
+    kpi_col = layout.kpi_col
+    if layout.kind == LONG and kpi_col is not None and kpi_col < sheet.n_cols:
+        by_kpi = sheet.columns[label_col].empty_mask()[start:stop] & totals(kpi_col)
+        flagged |= by_kpi
+        cols[by_kpi] = kpi_col
+    for i in np.flatnonzero(flagged).tolist():
+        label = str(sheet.cell(start + i, int(cols[i])))
+        layout.skipped_rows.append((start + i, f"row {start + i + 1} is a totals/average row (“{label.strip()}”)"))
 
 
 def with_override(layout: Layout, **changes: Any) -> Layout:
