@@ -122,6 +122,11 @@ def _parse_beside_deep_scan(
             outcome["problem"] = problem
         except Exception as exc:
             outcome["error"] = exc
+        # Then, still while the child parses, load what every caller needs next (their regexes
+        # compile at import, ~30 ms that would otherwise follow the parse).
+        import kpidesk.io.layout
+        import kpidesk.io.plan
+        import kpidesk.io.records  # noqa: F401
 
     thread = threading.Thread(target=scan, name="kpidesk-deep-scan", daemon=True)
     thread.start()
