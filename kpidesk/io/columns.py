@@ -46,6 +46,13 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     texts: list[str] = []
     if n == 0:
         return Column(numbers, codes, texts, dates, others)
+    if set(map(type, cells)) == {str}:  # a column of texts only (labels, segments): no type pass
+        filled = np.fromiter(map(bool, cells), dtype=bool, count=n)  # "" is an empty cell
+        strings = list(cells) if filled.all() else list(itertools.compress(cells, filled))
+        if not empty_text_is_empty:
+            filled, strings = np.ones(n, dtype=bool), list(cells)
+        codes[filled], texts = _encode(strings)
+        return Column(numbers, codes, texts, dates, others)
     # One small-int code per cell from its type (a dict lookup in C), then int comparisons:
     # six elementwise ``types == float``-style object comparisons cost ~4x more on long sheets.
     kinds = np.fromiter(map(_KIND.__getitem__, map(type, cells)), dtype=np.int8, count=n)
@@ -64,15 +71,7 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
                 strings = [t for t in strings if t]
         else:
             is_str = is_text_type
-        # Dictionary-encode in C: setdefault stores each text's first position;
-        # those positions increase, so searchsorted turns them into dense codes.
-        lookup: dict[str, int] = {}
-        firsts = np.fromiter(
-            map(lookup.setdefault, strings, itertools.count()), dtype=np.int64, count=len(strings)
-        )
-        positions = np.fromiter(lookup.values(), dtype=np.int64, count=len(lookup))
-        codes[is_str] = np.searchsorted(positions, firsts).astype(np.int32)
-        texts = list(lookup)
+        codes[is_str], texts = _encode(strings)
     is_date = kinds == _DATE
     if is_date.any():
         ordinals = np.fromiter(map(dt.date.toordinal, obj[is_date]), dtype=np.int64)
@@ -87,6 +86,16 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     for i in np.flatnonzero(kinds == _OTHER).tolist():
         others[i] = cells[i]
     return Column(numbers, codes, texts, dates, others)
+
+
+def _encode(strings: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(int32 code per string, the distinct strings in order of first appearance)."""
+    # Dictionary-encode in C: setdefault stores each text's first position;
+    # those positions increase, so searchsorted turns them into dense codes.
+    lookup: dict[str, int] = {}
+    firsts = np.fromiter(map(lookup.setdefault, strings, itertools.count()), dtype=np.int64, count=len(strings))
+    positions = np.fromiter(lookup.values(), dtype=np.int64, count=len(lookup))
+    return np.searchsorted(positions, firsts).astype(np.int32), list(lookup)
 
 
 def build_text_column(texts: np.ndarray) -> Column:
