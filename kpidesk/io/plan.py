@@ -322,8 +322,11 @@ def build_plan(
     layout: str = "",
     new_products: list[str] | None = None,
     new_kpis: list[NewKpi] | None = None,
+    standardised: bool = False,
 ) -> ImportPlan:
     """Classify every record (see the module docstring for the rules).
+
+    ``standardised``: ``records`` came from :func:`standardise_records` unchanged (no second copy).
 
     ``targets`` maps (product name, KPI key) to the KPI values land on;
     ``existing`` holds the stored values of those KPIs (columns ``kpi_id``,
@@ -336,7 +339,7 @@ def build_plan(
     from kpidesk.io.records import period_starts  # numpy, Monday-based weeks
     from kpidesk.io.values import looks_like_fractions
 
-    rec = standardise_records(records)
+    rec = records if standardised else standardise_records(records)
     rejections: list[pd.DataFrame] = []
 
     def reject(mask: np.ndarray, reason: Any) -> None:
@@ -464,7 +467,9 @@ def build_plan(
             frequencies[sub] = chosen
             starts[sub] = period_starts(days[sub], chosen)
 
-    accepted = rec.loc[alive, ["sheet", "row", "column", "segment", "note"]].copy()
+    kept = ["sheet", "row", "column", "segment", "note"]
+    # (a new frame either way: pandas copies on write, so no .copy() of 200,000 rows up front)
+    accepted = rec[kept] if alive.all() else rec.loc[alive, kept]
     accepted["kpi_id"] = kpi_ids[alive]
     accepted["product"] = products[alive]
     accepted["kpi_key"] = keys[alive]

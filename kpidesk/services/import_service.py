@@ -380,7 +380,7 @@ class ImportService:
         existing = self._existing(real_ids)
         plan = build_plan(rec, suggested, targets, existing, default_product=default_name,
                           file_name=file_name, file_path=file_path, sha256=sha256, layout=layout,
-                          new_products=new_products, new_kpis=new_kpis)
+                          new_products=new_products, new_kpis=new_kpis, standardised=True)
         used_products = set(plan.values["product"].tolist()) if len(plan.values) else set()
         plan.new_products = [p for p in new_products if p in used_products]
         plan.signature = signature
