@@ -15,6 +15,7 @@ import time
 
 import pytest
 from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
 
 from kpidesk.gui.main_window import MainWindow
 
@@ -48,7 +49,6 @@ class Watchdog(QObject):
 
 @pytest.mark.slow
 def test_ui_never_blocks_during_a_big_import_and_a_recompute(qtbot, app_theme, tmp_path):
-    from kpidesk.services.import_service import ImportService
     from kpidesk.services.workspace import Workspace
 
     ws = Workspace.open(tmp_path / "big.kpidesk.db")
@@ -67,10 +67,38 @@ def test_ui_never_blocks_during_a_big_import_and_a_recompute(qtbot, app_theme, t
     qtbot.addWidget(window)
     window.show()
     window.set_workspace(ws)
-    from kpidesk.app import warm_up
+    import gc
 
-    warm_up(window.runner)  # as the app does after the first paint
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20000)
+    from kpidesk.app import collect_garbage_on_gui_thread, warm_up
+
+    # as the app runs: the cyclic collector on the GUI thread, heavy imports warmed up and frozen
+    collector = collect_garbage_on_gui_thread(QApplication.instance())
+    try:
+        warm_up(window.runner)
+        qtbot.waitUntil(lambda: not window.runner.busy, timeout=60000)
+        assert gc.get_freeze_count() > 100_000, "the warm-up froze the long-lived objects"
+        dog = _import_and_recompute(qtbot, window, ws, path)
+    finally:
+        window.runner.wait()
+        window.close()
+        ws.close()
+        collector.stop()
+        gc.unfreeze()  # the rest of the test session collects as usual
+        gc.enable()
+    print(f"longest event-loop stall: {dog.max_gap * 1000:.0f} ms over {dog.ticks} ticks")
+    assert dog.ticks > 50
+    # The issue's target is 100 ms: on a quiet 2-core machine this measures 40-90 ms. Tests do
+    # not assert wall-clock times (CI machines are shared and loaded: 150-600 ms was seen there
+    # under a load average of ~8), so the assertion below guards against real freezes — before
+    # the fixes in this module's history it measured 2.1 s, and 140-230 ms before the warm-up
+    # froze the long-lived objects out of the garbage collector.
+    assert dog.max_gap < 1.0, f"the GUI thread was blocked for {dog.max_gap * 1000:.0f} ms"
+
+
+def _import_and_recompute(qtbot, window, ws, path) -> Watchdog:
+    """Import the file on the runner, then let the change broadcast recompute; the watchdog's figures."""
+    from kpidesk.services.import_service import ImportService
+
     service = ImportService(ws.db, ws.catalog)
     results = {}
     dog = Watchdog()
@@ -88,15 +116,6 @@ def test_ui_never_blocks_during_a_big_import_and_a_recompute(qtbot, app_theme, t
     qtbot.waitUntil(lambda: "import" in results, timeout=120000)
     qtbot.waitUntil(lambda: window.kpi_page.chart_data is not None and not window.runner.busy, timeout=60000)
     dog.stop()
-    print(f"longest event-loop stall: {dog.max_gap * 1000:.0f} ms over {dog.ticks} ticks")
     assert results["import"].inserted == ROWS
     assert len(window.kpi_page.chart_data.x) == ROWS // len(KEYS)
-    assert dog.ticks > 50
-    # The issue's target is 100 ms. On the shared 2-core build machine (load average ~8) the
-    # longest stall measured 150-600 ms: CPU starvation plus GIL hand-over while three workers
-    # run pandas/statsmodels/SQLite. The assertion below guards against real freezes (before
-    # the fixes in this module's history it measured 2.1 s); the figure is printed every run.
-    assert dog.max_gap < 1.0, f"the GUI thread was blocked for {dog.max_gap * 1000:.0f} ms"
-    window.runner.wait()
-    window.close()
-    ws.close()
+    return dog
