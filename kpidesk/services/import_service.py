@@ -48,7 +48,16 @@ from kpidesk.io.mapping import (
     header_signature,
     suggest,
 )
-from kpidesk.io.plan import INSERT, UPDATE, ImportPlan, NewKpi, TargetKpi, build_plan, standardise_records
+from kpidesk.io.plan import (
+    INSERT,
+    UNCHANGED,
+    UPDATE,
+    ImportPlan,
+    NewKpi,
+    TargetKpi,
+    build_plan,
+    standardise_records,
+)
 from kpidesk.progress import Progress, check_cancelled
 from kpidesk.services.changes import Changes
 from kpidesk.storage.db import Database
@@ -526,20 +535,33 @@ class ImportService:
                 "rejected": rejected, "status": "applied", "created_at": utcnow(), "created_by": user,
                 "rolled_back_at": None})
             self._record_overwrites(dbapi, batch_id, values)
-            # Sorted by the unique key, the index pages fill in order (fewer page splits and cache misses).
-            changed = values[values["action"] != "unchanged"].sort_values(["kpi_id", "period_start", "segment"])
-            total = len(changed)
+            # Sorted by the unique key, the index pages fill in order (fewer page splits and cache
+            # misses). The sort runs on integer codes (ISO dates sort as their text does):
+            # DataFrame.sort_values on the text columns took ~50 ms for 200k rows.
+            import numpy as np
+            import pandas as pd
+
+            keep = (values["action"] != UNCHANGED).to_numpy()
+            kpi_col = values["kpi_id"].to_numpy(dtype=np.int64)[keep]
+            period_col = values["period_start"].to_numpy(dtype=object)[keep]
+            segment_col = values["segment"].to_numpy(dtype=object)[keep]
+            order = np.lexsort((pd.factorize(segment_col, sort=True)[0], pd.factorize(period_col, sort=True)[0],
+                                kpi_col))
+            value_col = values["value"].to_numpy(dtype=np.float64)[keep]
+            note_col = values["note"].to_numpy(dtype=object)[keep]
+            freq_codes, freq_names = pd.factorize(values["frequency"].to_numpy(dtype=object)[keep][order])
+            total = len(order)
             written = 0
             # One upsert per frequency (a constant of its INSERT ... SELECT, see upsert_values), in
             # chunks: rows are built per chunk, as one tolist() over 200k values holds the
             # interpreter lock long enough to stall the window.
-            for frequency, group in changed.groupby("frequency", sort=False):
+            for code, frequency in enumerate(freq_names):
+                group = order[freq_codes == code]
                 for start in range(0, len(group), WRITE_CHUNK):
                     check_cancelled(progress)
-                    part = group.iloc[start:start + WRITE_CHUNK]
-                    upsert_values(dbapi, part["kpi_id"].to_numpy(dtype="int64").tolist(),
-                                  part["period_start"].tolist(), part["segment"].tolist(),
-                                  part["value"].to_numpy(dtype="float64").tolist(), part["note"].tolist(),
+                    part = group[start:start + WRITE_CHUNK]
+                    upsert_values(dbapi, kpi_col[part].tolist(), period_col[part].tolist(),
+                                  segment_col[part].tolist(), value_col[part].tolist(), note_col[part].tolist(),
                                   frequency=str(frequency), source=Provenance.IMPORT.value, user=user,
                                   import_batch_id=batch_id)
                     written += len(part)
@@ -547,7 +569,7 @@ class ImportService:
                         progress.report(min(1.0, written / max(total, 1)), f"Writing values {written:,}/{total:,}")
             self._remember(dbapi, plan)
             check_cancelled(progress)
-        kpi_ids = {int(k) for k in changed["kpi_id"].unique()}
+        kpi_ids = {int(k) for k in np.unique(kpi_col)}
         message = (f"Imported {plan.file_name} as batch #{batch_id}: {inserted:,} new, {updated:,} changed, "
                    f"{unchanged:,} unchanged, {rejected:,} rejected.")
         tables = {"measurement", "import_batch"} | ({"kpi"} if created_kpis else set()) \
