@@ -105,14 +105,15 @@ def upsert_values(dbapi: Any, kpi_ids: Sequence[int], period_starts: Sequence[st
                   import_batch_id: int | None = None) -> None:
     """Upsert value-only rows sharing one ``frequency`` (no numerator/denominator) on an open transaction.
 
-    The import's bulk path. Why not :func:`upsert_rows`: on SQLite, sqlite3's
-    ``executemany`` spends most of its time converting bound parameters, so
-    staging binds only the 4 columns that differ per row (kpi_id,
-    period_start, segment, value) — ~2x faster than 8 for 200,000 rows — and
-    a note only for the few rows that have one; frequency, the empty
-    numerator/denominator and the per-call columns are constants of the one
-    ``INSERT ... SELECT ... ON CONFLICT``. Rows should come sorted by
-    (kpi_id, period_start, segment) so the unique index fills in order.
+    The import's bulk path. Why not :func:`upsert_rows`: on SQLite, staging
+    costs per bound parameter, so this binds only the 4 columns that differ per
+    row (kpi_id, period_start, segment, value) — ~2x faster than 8 for 200,000
+    rows — and a note only for the few rows that have one, ~1,000 rows per
+    statement (:func:`_stage`); frequency, the empty numerator/denominator and
+    the per-call columns are constants of the one ``INSERT ... SELECT ... ON
+    CONFLICT``. Rows should come sorted by (kpi_id, period_start, segment) so
+    the unique index fills in order. PostgreSQL takes the rows through
+    :func:`upsert_rows` (COPY).
     """
     n = len(kpi_ids)
     if not n:
