@@ -8,7 +8,9 @@ fresh process (so memory figures do not mix), in one run:
 (a) ``pandas.read_excel(engine="calamine")`` parse alone;
 (b) kpidesk's full import of the xlsx: pre-flight, sandboxed parse, layout,
     records, mapping, validation, plan, one-transaction write into a new
-    workspace (``ImportService.plan`` + ``ImportService.apply``);
+    workspace (``ImportService.plan`` + ``ImportService.apply``). As in
+    ``kpidesk import``, the sandbox child is booted (``prepare_reading``) before
+    the clock starts, like (a)'s pandas and calamine imports;
 (c) the same full import of the csv;
 (d) plain ``sqlite3.executemany`` of the same 200,000 rows into an empty
     kpidesk ``measurement`` table — the write itself, with the table's unique
