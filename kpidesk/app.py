@@ -9,6 +9,7 @@ No globals: everything is built here and passed through constructors.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -60,6 +61,12 @@ def open_workspace(target: str, read_only: bool, parent: Any = None) -> Any:
         return None
 
 
+# the modules of the pages built for every workspace, imported with it off the GUI thread
+PAGE_MODULES = ("kpidesk.gui.views.dashboard_page", "kpidesk.gui.views.welcome_page",
+                "kpidesk.gui.views.navigator", "kpidesk.gui.views.goals_page", "kpidesk.gui.views.data_page",
+                "kpidesk.gui.views.reviews_page")
+
+
 def warm_up(runner: Any) -> Any:
     """Import the heavy libraries on a worker once the window is up, then freeze them out of the GC.
 
@@ -76,7 +83,8 @@ def warm_up(runner: Any) -> Any:
         import scipy.stats  # noqa: F401  (trend lines)
         import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401  (forecasts)
 
-        import kpidesk.domain.analytics  # noqa: F401
+        import kpidesk.domain.analytics
+        import kpidesk.gui.views.kpi_page  # noqa: F401  (the chart page, built once this is done)
 
     def freeze(_: Any) -> None:
         import gc
@@ -100,14 +108,36 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
         from kpidesk.paths import resolve_db_target
 
         target = resolve_db_target(db)
-        try:
-            ws = open_workspace(target, read_only, window)
-        except Exception as exc:
-            window.show_error(exc)
-            return
-        if ws is not None:
+
+        def work(progress: Any) -> Any:
+            # On a worker: importing the database layer (~0.3 s) and the pages' modules, the
+            # migration check and the quick_check (up to 2 s on a big file) would freeze the
+            # window that has just appeared.
+            from kpidesk.services.workspace import Workspace
+
+            for module in PAGE_MODULES:
+                importlib.import_module(module)
+            return Workspace.open(target, read_only=read_only)
+
+        def opened(ws: Any) -> None:
             window.set_workspace(ws)
             warm_up(window.runner)
+
+        def failed(exc: BaseException) -> None:
+            from kpidesk.errors import DatabaseLockedError
+
+            if not isinstance(exc, DatabaseLockedError):
+                window.show_error(exc)
+                return
+            try:  # asks (on this thread) whether to open it read-only instead
+                ws = open_workspace(target, read_only, window)
+            except Exception as again:
+                window.show_error(again)
+                return
+            if ws is not None:
+                opened(ws)
+
+        window.runner.submit(work, on_done=opened, on_error=failed, show_progress=False, title="opening")
 
     # open the workspace after the first paint, so the window is on screen before the
     # database layer (SQLAlchemy) is even imported

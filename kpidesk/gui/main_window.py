@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
     def _build_chrome(self) -> None:
         self.page_bar = QToolBar(self.tr("Pages"))
         self.page_bar.setObjectName("pageBar")
+        self.page_bar.setStyleSheet(theme.PAGE_BAR_STYLE)
         self.page_bar.setMovable(False)
         self.page_bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.page_bar)
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         self.banner = QFrame()
         self.banner.setObjectName("banner")
+        self.banner.setStyleSheet(theme.BANNER_STYLE)
         banner_row = QHBoxLayout(self.banner)
         banner_row.setContentsMargins(12, 6, 12, 6)
         self.banner_text = QLabel()
@@ -160,7 +163,7 @@ class MainWindow(QMainWindow):
         self.busy_bar.setToolTip(self.tr("Working in the background"))
         self.busy_bar.hide()
         self.db_label = QLabel()
-        self.db_label.setObjectName("muted")
+        theme.role(self.db_label, theme.MUTED)
         bar.addPermanentWidget(self.busy_bar)
         bar.addPermanentWidget(self.db_label)
 
@@ -333,6 +336,8 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             theme.apply(app, mode)
         self.settings.setValue("view/theme", mode)
+        self.page_bar.setStyleSheet("")  # re-read palette(highlight) in the new palette
+        self.page_bar.setStyleSheet(theme.PAGE_BAR_STYLE)
         for action in self.theme_group.actions():
             action.setChecked(action.data() == mode)
         if self.kpi_page is not None:
@@ -457,6 +462,19 @@ class MainWindow(QMainWindow):
             self._add_page("kpi", self.kpi_page)
         return self.kpi_page
 
+    def _prepare_kpi_page(self, waits: int) -> None:
+        """Build the KPI page ahead of use once the warm-up imported its module (pyqtgraph).
+
+        Importing it here would hold the GUI thread for ~0.2 s; the user's first
+        click on a KPI builds it at once anyway.
+        """
+        if self.ws is None or self.kpi_page is not None:
+            return
+        if "kpidesk.gui.views.kpi_page" not in sys.modules and waits > 0:
+            QTimer.singleShot(200, self, lambda: self._prepare_kpi_page(waits - 1))
+            return
+        self.ensure_kpi_page()
+
     def _show_start_page(self) -> None:
         if not self.ws.products.list():
             self.stack.setCurrentWidget(self.welcome)
@@ -504,7 +522,7 @@ class MainWindow(QMainWindow):
             self.nav_dock.show()
         if self.kpi_page is None:
             # build the chart page while the user reads the dashboard, not on their first click
-            QTimer.singleShot(50, self, lambda: self.ws is not None and self.ensure_kpi_page())
+            QTimer.singleShot(50, self, lambda: self._prepare_kpi_page(20))
         if self.stack.currentWidget() is self.welcome and data.products:
             self.show_page("dashboard")
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpidesk.gui import theme
 from kpidesk.gui.charts.tiles import Section, TileCanvas
 from kpidesk.gui.dashboard_data import DashboardData, TileData, load_dashboard, with_status
 from kpidesk.gui.models.navigator_model import CATEGORY_ORDER, GROUP_LABELS, STAGE_ORDER
@@ -44,7 +45,7 @@ class DashboardPage(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(16, 0, 16, 0)
         title = QLabel(self.tr("Dashboard"))
-        title.setObjectName("pageTitle")
+        theme.role(title, theme.PAGE_TITLE)
         bar.addWidget(title)
         bar.addSpacing(16)
         self.product = QComboBox()
@@ -82,7 +83,7 @@ class DashboardPage(QWidget):
         bar.addWidget(self.by_kpi)
         layout.addLayout(bar)
         self.summary = QLabel()
-        self.summary.setObjectName("muted")
+        theme.role(self.summary, theme.MUTED)
         self.summary.setContentsMargins(16, 0, 16, 0)
         layout.addWidget(self.summary)
         self.canvas = TileCanvas()

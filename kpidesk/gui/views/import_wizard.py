@@ -56,6 +56,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpidesk.errors import CancelledError, KpideskError
+from kpidesk.gui import theme
 from kpidesk.gui.errors import error_dialog
 from kpidesk.gui.models.import_preview_model import (
     ALL,
@@ -929,7 +930,7 @@ class SummaryPage(WorkPage):
                                             "restored"))
         self.undo_button.clicked.connect(self.undo)
         hint = QLabel(self.tr("You can also roll it back later on the Data page."))
-        hint.setObjectName("muted")
+        theme.role(hint, theme.MUTED)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addSpacing(12)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from kpidesk.domain.units import format_value
+from kpidesk.gui import theme
 from kpidesk.gui.charts.trend_chart import TrendChart
 from kpidesk.gui.charts.waterfall import WaterfallChart
 from kpidesk.gui.kpi_data import ChartData, allowed_granularities, date_of, load_chart
@@ -102,15 +103,15 @@ class KpiPage(QWidget):
         layout.setContentsMargins(16, 8, 16, 8)
         head = QHBoxLayout()
         self.title = QLabel(self.tr("Pick a KPI in the navigator or on the dashboard."))
-        self.title.setObjectName("pageTitle")
+        theme.role(self.title, theme.PAGE_TITLE)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         head.addWidget(self.title, 1)
         self.headline = QLabel()
-        self.headline.setObjectName("sectionTitle")
+        theme.role(self.headline, theme.SECTION_TITLE)
         head.addWidget(self.headline)
         layout.addLayout(head)
         self.subtitle = QLabel()
-        self.subtitle.setObjectName("muted")
+        theme.role(self.subtitle, theme.MUTED)
         layout.addWidget(self.subtitle)
         controls = QHBoxLayout()
         self.granularity = QComboBox()
@@ -170,7 +171,7 @@ class KpiPage(QWidget):
         row.addWidget(self.delete_button)
         row.addStretch(1)
         self.read_only_note = QLabel()
-        self.read_only_note.setObjectName("muted")
+        theme.role(self.read_only_note, theme.MUTED)
         row.addWidget(self.read_only_note)
         vbox.addLayout(row)
         self.values_model = ValuesModel(self)
@@ -399,7 +400,7 @@ class KpiPage(QWidget):
                 # measured on the first rows only: sizing to 40,000 rows would freeze the window
                 header = self.table.horizontalHeader()
                 header.setResizeContentsPrecision(50)
-                for column in (0, 1, 2, 4):
+                for column in (0, 1, 2, 4, 5):  # the note (3) takes the rest
                     self.table.resizeColumnToContents(column)
                 self._columns_sized = True
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kpidesk.gui.dashboard_data import DashboardData
 from kpidesk.gui.models.navigator_model import KPI_ROLE, PRODUCT_ROLE, NavigatorFilter, NavigatorModel
@@ -38,6 +47,7 @@ class Navigator(QWidget):
         self.proxy.setSourceModel(self.model)
         self.tree = QTreeView()
         self.tree.setObjectName("navigator")
+        self.tree.setFrameShape(QFrame.Shape.NoFrame)
         self.tree.setModel(self.proxy)
         self.tree.setHeaderHidden(True)
         self.tree.setUniformRowHeights(True)

@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from kpidesk.gui import theme
+
 
 class PlaceholderPage(QWidget):
     """Title and one sentence, centred; ``refresh`` does nothing."""
@@ -16,10 +18,10 @@ class PlaceholderPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         heading = QLabel(title)
-        heading.setObjectName("pageTitle")
+        theme.role(heading, theme.PAGE_TITLE)
         heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text = QLabel(sentence)
-        text.setObjectName("muted")
+        theme.role(text, theme.MUTED)
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(heading)

@@ -27,7 +27,7 @@ class WelcomePage(QWidget):
         icon.setAlignment(Qt.AlignmentFlag.AlignLeft)
         column.addWidget(icon)
         title = QLabel(self.tr("Welcome to kpidesk"))
-        title.setObjectName("pageTitle")
+        theme.role(title, theme.PAGE_TITLE)
         column.addWidget(title)
         text = QLabel(self.tr("Your KPIs, goals and reviews live in one local file.\n"
                               "This workspace is empty. Pick a way in:"))
@@ -48,6 +48,7 @@ class WelcomePage(QWidget):
         ):
             button = QPushButton(label)
             button.setObjectName("bigChoice")
+            button.setStyleSheet(theme.BIG_CHOICE_STYLE)
             button.setToolTip(tip)
             button.setMinimumWidth(460)
             button.clicked.connect(signal.emit)
