@@ -61,6 +61,8 @@ def open_workspace(target: str, read_only: bool, parent: Any = None) -> Any:
         return None
 
 
+_collector: Any = None  # the GUI-thread garbage collector's timer, once started
+
 # the modules of the pages built for every workspace, imported with it off the GUI thread
 PAGE_MODULES = ("kpidesk.gui.views.dashboard_page", "kpidesk.gui.views.welcome_page",
                 "kpidesk.gui.views.navigator", "kpidesk.gui.views.goals_page", "kpidesk.gui.views.data_page",
@@ -86,12 +88,20 @@ def warm_up(runner: Any) -> Any:
         import kpidesk.domain.analytics
         import kpidesk.gui.views.kpi_page  # noqa: F401  (the chart page, built once this is done)
 
-    def freeze(_: Any) -> None:
+    # The GUI-thread collector pauses meanwhile: the imports allocate a few hundred thousand
+    # objects, and a middle-generation collection over them held the GUI thread ~70 ms.
+    paused = _collector is not None and _collector.isActive()
+    if paused:
+        _collector.stop()
+
+    def freeze(_: Any = None) -> None:
         import gc
 
         gc.freeze()
+        if paused:
+            _collector.start()
 
-    return runner.submit(work, on_done=freeze, show_progress=False, title="warm-up")
+    return runner.submit(work, on_done=freeze, on_error=freeze, show_progress=False, title="warm-up")
 
 
 def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> Any:
@@ -120,6 +130,9 @@ def build_window(db: str | None, read_only: bool, *, settings: Any = None) -> An
             return Workspace.open(target, read_only=read_only)
 
         def opened(ws: Any) -> None:
+            import gc
+
+            gc.freeze()  # the database layer just imported lives as long as the process
             window.set_workspace(ws)
             warm_up(window.runner)
 
@@ -227,10 +240,12 @@ def collect_garbage_on_gui_thread(app: Any, interval_ms: int = 100) -> Any:
                 if old > t2:
                     gc.collect(2)
 
+    global _collector
     timer = QTimer(app)
     timer.setInterval(interval_ms)
     timer.timeout.connect(collect)
     timer.start()
+    _collector = timer
     return timer
 
 
