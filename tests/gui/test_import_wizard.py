@@ -220,7 +220,7 @@ def test_a_bad_file_is_a_dialog_and_the_wizard_stays_on_the_file_page(qtbot, wor
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"this is not a zip file at all")
     shown = []
-    monkeypatch.setattr("kpidesk.gui.views.import_wizard.error_dialog",
+    monkeypatch.setattr("kpidesk.gui.views.import_wizard.common.error_dialog",
                         lambda parent, exc, **kw: shown.append(str(exc)))
     wizard = ImportWizard(workspace, runner)
     qtbot.addWidget(wizard)
@@ -235,7 +235,7 @@ def test_a_bad_file_is_a_dialog_and_the_wizard_stays_on_the_file_page(qtbot, wor
 
 def test_no_product_chosen_with_two_products_says_which(qtbot, workspace, runner, tracker, monkeypatch):
     shown = []
-    monkeypatch.setattr("kpidesk.gui.views.import_wizard.error_dialog",
+    monkeypatch.setattr("kpidesk.gui.views.import_wizard.common.error_dialog",
                         lambda parent, exc, **kw: shown.append(str(exc)))
     wizard = ImportWizard(workspace, runner)
     qtbot.addWidget(wizard)
