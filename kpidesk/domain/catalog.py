@@ -36,6 +36,9 @@ class CatalogEntry:
     max_value: float | None = None
     aliases: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
+    #: a ratio whose denominator is a balance at the start of each period (customers, MRR):
+    #: rolled up over a longer period it divides by the first sub-period's denominator
+    opening_denominator: bool = False
 
     @property
     def default_convention(self) -> str:
@@ -104,6 +107,7 @@ def parse_catalog(text: str, source: str = "catalog") -> Catalog:
                 max_value=raw.get("max"),
                 aliases=tuple(raw.get("aliases", ())),
                 conventions=tuple(raw.get("conventions", ())),
+                opening_denominator=_denominator(raw.get("denominator", "flow"), where),
             )
         except ValueError as exc:
             raise KpideskError(f"{where}: {exc}.") from exc
@@ -123,3 +127,10 @@ def load_catalog() -> Catalog:
     from kpidesk.resource_files import read_text
 
     return parse_catalog(read_text("catalog.toml"), "catalog.toml")
+
+
+def _denominator(value: object, where: str) -> bool:
+    """``denominator = "opening"`` (a balance at period start) or ``"flow"`` (the default)."""
+    if value not in ("flow", "opening"):
+        raise KpideskError(f"{where}: denominator must be \"flow\" or \"opening\", not {value!r}.")
+    return value == "opening"

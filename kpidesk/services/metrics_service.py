@@ -47,6 +47,7 @@ class KpiAnalysis:
 class MetricsService:
     def __init__(self, db: Database, catalog: Catalog) -> None:
         self._db = db
+        self._catalog = catalog
         self._kpis = KpiService(db, catalog)
 
     # ------------------------------------------------------------ series
@@ -54,6 +55,11 @@ class MetricsService:
     def _product_kpis(self, product_id: int) -> list[Kpi]:
         with self._db.session() as session:
             return list(session.exec(select(Kpi).where(Kpi.product_id == product_id)).all())
+
+    def opening_denominator(self, kpi: Kpi) -> bool:
+        """True when the KPI's catalog entry divides by a balance at period start (churn)."""
+        key = kpi.catalog_key or ""
+        return key in self._catalog and self._catalog.get(key).opening_denominator
 
     def series(
         self,
@@ -83,7 +89,8 @@ class MetricsService:
             parts = frame[["numerator", "denominator"]]
             if len(frame) and parts.notna().all(axis=None):
                 scale = 100.0 if kpi.unit == Unit.PERCENT else 1.0
-                result = rollup(parts, target, aggregation, scale=scale, fiscal_year_start=fiscal_year_start)
+                result = rollup(parts, target, aggregation, scale=scale, fiscal_year_start=fiscal_year_start,
+                                opening_denominator=self.opening_denominator(kpi))
                 return result.rename(kpi.key)
             if notes is not None and len(frame):
                 notes.append(

@@ -48,6 +48,7 @@ def rollup(
     *,
     fiscal_year_start: int = 1,
     scale: float = 1.0,
+    opening_denominator: bool = False,
 ) -> pd.Series:
     """Aggregate a KPI series into ``to`` periods.
 
@@ -56,6 +57,11 @@ def rollup(
     - ratio: ``data`` must be a DataFrame with ``numerator`` and ``denominator``
       columns; the period value is scale × Σ numerator / Σ denominator (a rate
       is recomputed, never averaged); a zero denominator gives a missing value.
+      With ``opening_denominator`` the denominator is a balance at the start of
+      each period (customers, MRR), so the longer period divides by its first
+      sub-period's denominator: churn over Q1 with Jan 50 lost of 1,000, Feb 40
+      of 960, Mar 30 of 930 is (50 + 40 + 30) / 1,000 = 12 %, not
+      120 / 2,890 = 4.2 % (which is about the monthly rate).
 
     Missing values are skipped; a period with no value at all is absent.
     The result is indexed by period start and sorted.
@@ -66,7 +72,10 @@ def rollup(
             raise ValidationError("A ratio KPI needs numerator and denominator columns to be rolled up.")
         frame = data[["numerator", "denominator"]].dropna(how="all").sort_index()
         keys = period_keys(frame.index, to, fiscal_year_start)
-        sums = frame.groupby(keys).sum(min_count=1)
+        grouped = frame.groupby(keys)
+        sums = grouped.sum(min_count=1)
+        if opening_denominator:  # the frame is sorted: first() is the period's opening balance
+            sums["denominator"] = grouped["denominator"].first()
         den = sums["denominator"].where(sums["denominator"] != 0)
         result = scale * sums["numerator"] / den
         result.index.name = "period_start"
