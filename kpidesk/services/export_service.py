@@ -121,4 +121,27 @@ class ExportService:
             progress.report(1.0, f"Wrote {path.name}")
         kpis = frame["kpi_id"].nunique()
         message = f"Exported {len(frame):,} value(s) of {kpis} KPI(s) to {path}."
+        computed = self.computed_kpis(selection)
+        if computed:
+            names = ", ".join(computed[:5]) + (f" and {len(computed) - 5} more" if len(computed) > 5 else "")
+            message += (f" Not in the file: {names}, computed from other KPIs rather than stored"
+                        " (the review pack shows them).")
         return ExportResult(path, len(frame), message)
+
+    def computed_kpis(self, selection: ExportSelection | None = None) -> list[str]:
+        """Names of the selected formula KPIs: they have no stored values, so an export leaves them out.
+
+        The export holds stored values only, which is what makes export → import
+        the identity; a formula KPI (LTV:CAC, stickiness) is computed from its
+        inputs wherever it is shown.
+        """
+        selection = selection or ExportSelection()
+        if selection.kpis:
+            product = selection.products[0] if len(selection.products) == 1 else None
+            chosen = [self._kpis.resolve(ref, product) for ref in selection.kpis]
+        elif selection.products:
+            chosen = [k for ref in selection.products
+                      for k in self._kpis.list(ref, include_archived=selection.include_archived)]
+        else:
+            chosen = self._kpis.list(include_archived=selection.include_archived)
+        return [k.name for k in chosen if k.formula]
