@@ -15,6 +15,7 @@ typist never waits on it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,17 @@ def _qdate(day: dt.date) -> QDate:
 
 def _pydate(qdate: QDate) -> dt.date:
     return dt.date(qdate.year(), qdate.month(), qdate.day())
+
+
+
+def plain_number(value: float) -> str:
+    """A number as a person writes it: 17,511 or 0.4213, never 1.751e+04 (four significant digits, at
+    least the whole part)."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    decimals = min(10, max(0, 3 - math.floor(math.log10(abs(value)))))
+    text = f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class SmartPanel(QFrame):
@@ -489,7 +501,8 @@ class GoalDialog(QDialog):
             except KpideskError:
                 target = None
             if target is not None and with_baseline.baseline_value is not None:
-                text = self.tr("= {0:,.4g} (from the baseline {1:,.4g})").format(target, with_baseline.baseline_value)
+                text = self.tr("= {0} (from the baseline {1})").format(
+                    plain_number(target), plain_number(with_baseline.baseline_value))
             else:
                 text = self.tr("needs a baseline")
         self.resolved_label.setText(text)
@@ -502,7 +515,8 @@ class GoalDialog(QDialog):
             self.baseline_edit.setPlaceholderText(self.tr("no data yet: type the starting value"))
         else:
             self.baseline_edit.setPlaceholderText(
-                self.tr("from the data: {0:,.4g} ({1})").format(found[1], period_label(found[0], kpi.frequency))
+                self.tr("from the data: {0} ({1})").format(plain_number(found[1]),
+                                                           period_label(found[0], kpi.frequency))
             )
             if not self.baseline_edit.text().strip():  # show the date the data's baseline comes from
                 self.baseline_date.blockSignals(True)
