@@ -34,6 +34,7 @@ class Colors:
     target: QColor
     forecast: QColor
     grid: QColor
+    compare: QColor  # the second KPI drawn on the right axis
 
 
 LIGHT_COLORS = Colors(
@@ -41,7 +42,7 @@ LIGHT_COLORS = Colors(
     card_border=QColor("#d9dce1"), text=QColor("#1d2430"), muted=QColor("#5f6b7a"),
     accent=QColor("#2f6fdb"), good=QColor("#1e8449"), bad=QColor("#c0392b"), warn=QColor("#b9770e"),
     neutral=QColor("#7b8794"), series=QColor("#2f6fdb"), target=QColor("#8e44ad"),
-    forecast=QColor("#d35400"), grid=QColor("#e3e6ea"),
+    forecast=QColor("#d35400"), grid=QColor("#e3e6ea"), compare=QColor("#ad1457"),
 )
 DARK_COLORS = Colors(
     # base a little lighter than the window: Fusion draws check boxes and inputs in the base
@@ -50,7 +51,7 @@ DARK_COLORS = Colors(
     card_border=QColor("#3a414c"), text=QColor("#e6e9ee"), muted=QColor("#9aa5b3"),
     accent=QColor("#6ea2ff"), good=QColor("#4cc38a"), bad=QColor("#ff6b5e"), warn=QColor("#f0b44c"),
     neutral=QColor("#9aa5b3"), series=QColor("#6ea2ff"), target=QColor("#c39bd3"),
-    forecast=QColor("#ffa45c"), grid=QColor("#323843"),
+    forecast=QColor("#ffa45c"), grid=QColor("#323843"), compare=QColor("#f06292"),
 )
 
 _current = LIGHT_COLORS

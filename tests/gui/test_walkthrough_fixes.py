@@ -45,3 +45,62 @@ def test_goal_dialog_baseline_hint_is_a_plain_number(qtbot, workspace):
     dialog.target_edit.setText("+10%")
     dialog.run_check()
     assert dialog.resolved_label.text() == "= 19,262 (from the baseline 17,511)"
+
+
+@pytest.fixture
+def kpi_page(qtbot, workspace):
+    from PySide6.QtGui import QUndoStack
+
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.kpi_page import KpiPage
+
+    runner = TaskRunner()
+    stack = QUndoStack()
+    page = KpiPage(workspace, runner, stack, lambda changes: page.refresh(changes))
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.forecast.setChecked(False)
+    page.show()
+    page.show_kpi(workspace.kpis.resolve("new_signups", "Pulse").id)
+    qtbot.waitUntil(lambda: page.chart_data is not None, timeout=15000)
+    yield page
+    runner.wait()
+
+
+def _compared_points(page) -> int:
+    curve = page.chart._second_curve
+    return 0 if curve is None or curve.xData is None else len(curve.xData)
+
+
+def test_compared_kpi_is_named_in_the_legend_in_its_own_colour(kpi_page, qtbot, workspace):
+    """The second KPI's line had no legend entry and the annotations' colour (yellow in dark mode)."""
+    from kpidesk.gui import theme
+
+    page = kpi_page
+    page.compare.setCurrentIndex(page.compare.findData(workspace.kpis.resolve("conversion", "Pulse").id))
+    qtbot.waitUntil(lambda: _compared_points(page) == 3, timeout=10000)
+    assert "Conversion rate" in page.chart.legend_labels()
+    pen = page.chart._second_curve.opts["pen"]
+    assert pen.color() not in (theme.colors().warn, theme.colors().forecast, theme.colors().series)
+    # both axes say their unit
+    assert page.chart.item.getAxis("right").labelText == "Conversion rate (%)"
+    assert page.chart.item.getAxis("left").labelText == "New sign-ups"
+    page.compare.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: _compared_points(page) == 0, timeout=10000)
+    assert "Conversion rate" not in page.chart.legend_labels()
+
+
+def test_compared_kpi_follows_the_granularity_and_goes_with_the_kpi(kpi_page, qtbot, workspace):
+    """Switching to quarters left the compared KPI monthly; opening another KPI kept the old comparison."""
+    page = kpi_page
+    page.compare.setCurrentIndex(page.compare.findData(workspace.kpis.resolve("conversion", "Pulse").id))
+    qtbot.waitUntil(lambda: _compared_points(page) == 3, timeout=10000)
+    page.granularity.setCurrentIndex(page.granularity.findData("quarter"))
+    # Aug + Sep 2026 are Q3, Oct is Q4: two quarters
+    qtbot.waitUntil(lambda: _compared_points(page) == 2, timeout=10000)
+    page.show_kpi(workspace.kpis.resolve("conversion", "Pulse").id)
+    qtbot.waitUntil(lambda: page.chart_data.name == "Conversion rate", timeout=10000)
+    assert page.compare.currentIndex() == 0
+    assert _compared_points(page) == 0
+    assert not page.chart.item.getAxis("right").isVisible()
+    assert page.chart.item.getAxis("left").labelText == "Conversion rate (%)"

@@ -25,6 +25,16 @@ pg.setConfigOptions(antialias=False, useOpenGL=False)
 LONG_SERIES = 5000
 
 
+UNIT_SYMBOLS = {"percent": "%", "ms": "ms", "days": "days", "hours": "h", "minutes": "min", "months": "months"}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def axis_label(name: str, unit: str, currency: str = "") -> str:
+    """The value axis' title with its unit: "Monthly recurring revenue (€)", "Conversion rate (%)"."""
+    symbol = CURRENCY_SYMBOLS.get(currency, currency) if unit == "currency" else UNIT_SYMBOLS.get(unit, "")
+    return f"{name} ({symbol})" if symbol else name
+
+
 def _pen(color: QColor, width: float = 1.5, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
     pen = pg.mkPen(color, width=width)
     pen.setStyle(style)
@@ -74,6 +84,7 @@ class TrendChart(QWidget):
         self._build_items()
         self._second_view: pg.ViewBox | None = None
         self._second_curve: pg.PlotDataItem | None = None
+        self._second_name = ""
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self._proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=60, slot=self._moved)
         self.apply_theme()
@@ -129,6 +140,8 @@ class TrendChart(QWidget):
         self.cross.setPen(_pen(c.muted, 1.0, Qt.PenStyle.DotLine))
         self.cross_label.setColor(c.text)
         self.cross_label.fill = pg.mkBrush(c.card)
+        if self._second_curve is not None:
+            self._second_curve.setPen(_pen(c.compare, 1.6))
         for label in self.legend.items:
             label[1].setAttr("color", c.text)
             label[1].setText(label[1].text)
@@ -180,7 +193,7 @@ class TrendChart(QWidget):
         self.anomalies.setData(data.anomaly_x, data.anomaly_y)
         self._draw_annotations(data)
         self._sync_legend()
-        self.item.setLabel("left", f"{data.name}")
+        self.item.setLabel("left", axis_label(data.name, data.unit, data.currency))
         if reset_view:
             self.reset_view()
 
@@ -211,6 +224,9 @@ class TrendChart(QWidget):
             )
             if has_data:
                 self.legend.addItem(item, label)
+        second = self._second_curve
+        if second is not None and second.xData is not None and len(second.xData):
+            self.legend.addItem(second, self._second_name)  # which line is the compared KPI
         for _, text in self.legend.items:
             text.setAttr("color", c.text)
             text.setText(text.text)
@@ -250,11 +266,13 @@ class TrendChart(QWidget):
         self.item.autoRange()
 
     # -- second KPI on a second axis ------------------------------------------------
-    def set_compare(self, x: np.ndarray | None, y: np.ndarray | None, name: str = "") -> None:
+    def set_compare(self, x: np.ndarray | None, y: np.ndarray | None, name: str = "",
+                    unit: str = "", currency: str = "") -> None:
         if x is None or y is None:
             if self._second_view is not None:
                 self.item.hideAxis("right")
                 self._second_curve.setData([], [])  # type: ignore[union-attr]
+                self._sync_legend()
             return
         c = theme.colors()
         if self._second_view is None:
@@ -263,13 +281,16 @@ class TrendChart(QWidget):
             self.item.scene().addItem(self._second_view)
             self.item.getAxis("right").linkToView(self._second_view)
             self._second_view.setXLink(self.item)
-            self._second_curve = pg.PlotDataItem(pen=_pen(c.warn, 1.6))
+            # not the annotations' or the forecast's colour: the line must not read as one of them
+            self._second_curve = pg.PlotDataItem(pen=_pen(c.compare, 1.6))
             self._second_view.addItem(self._second_curve)
             self.view.sigResized.connect(self._sync_second)
             self._sync_second()
         self.item.showAxis("right")
-        self.item.getAxis("right").setLabel(name)
+        self.item.getAxis("right").setLabel(axis_label(name, unit, currency))
+        self._second_name = name
         self._second_curve.setData(x, y)  # type: ignore[union-attr]
+        self._sync_legend()
         self._second_view.enableAutoRange(axis=pg.ViewBox.YAxis)
 
     def _sync_second(self) -> None:

@@ -212,6 +212,8 @@ class KpiPage(QWidget):
         self.tabs.addTab(self.definition, self.tr("De&finition"))
         # wiring
         self.granularity.currentIndexChanged.connect(lambda: self.reload_chart())
+        # the compared KPI follows the granularity too (it stayed monthly under a quarterly series)
+        self.granularity.currentIndexChanged.connect(lambda: self._compare_changed())
         self.rolling.toggled.connect(lambda: self._redraw())
         # a forecast fits several models: computed only while the box is ticked
         self.forecast.toggled.connect(lambda on: self.reload_chart(reset_view=False) if on else self._redraw())
@@ -292,6 +294,7 @@ class KpiPage(QWidget):
                 )
                 self.compare.addItem(name, other.id)
         self.compare.blockSignals(False)
+        self.chart.set_compare(None, None)  # the previous KPI's comparison must not stay on this chart
         self.definition.setHtml(self._definition_html())
         self._set_enabled(True)
         self.reload_chart()
@@ -486,7 +489,7 @@ class KpiPage(QWidget):
             lambda progress: load_chart(
                 self.ws, other, gran, rolling=False, forecast=False, anomalies=False, progress=progress
             ),
-            on_done=lambda d: self.chart.set_compare(d.x, d.y, d.name),
+            on_done=lambda d: self.chart.set_compare(d.x, d.y, d.name, d.unit, d.currency),
             key="kpi-compare",
             show_progress=False,
             owner=self,
