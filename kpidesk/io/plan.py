@@ -268,7 +268,7 @@ def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    out = records.copy()
+    out = records.copy(deep=False)  # pandas copies on write: the caller's frame stays as it was
     defaults: dict[str, Any] = {
         "sheet": "",
         "row": 0,
