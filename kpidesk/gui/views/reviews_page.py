@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kpidesk.gui import theme
 from kpidesk.services.changes import Changes
 
 WATCHED = ("review", "review_item", "product", "measurement", "goal", "target", "kpi")
@@ -112,11 +113,17 @@ class ReviewsPage(QWidget):
         self.compare_combo.addItem(self.tr("vs previous period"), "previous")
         self.compare_combo.addItem(self.tr("vs same period last year"), "last_year")
         self.new_button = QPushButton(self.tr("&New review"))
+        self.new_button.setToolTip(self.tr("Start a review of this product and period: headlines, attention, "
+                                           "movers, then notes, decisions and actions"))
         self.new_button.clicked.connect(self.new_review)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel(self.tr("Product:")))
+        product_caption = QLabel(self.tr("&Product:"))
+        product_caption.setBuddy(self.product_combo)
+        period_caption = QLabel(self.tr("Pe&riod:"))
+        period_caption.setBuddy(self.period_edit)
+        bar.addWidget(product_caption)
         bar.addWidget(self.product_combo)
-        bar.addWidget(QLabel(self.tr("Period:")))
+        bar.addWidget(period_caption)
         bar.addWidget(self.period_edit)
         bar.addWidget(self.compare_combo)
         bar.addWidget(self.new_button)
@@ -125,6 +132,18 @@ class ReviewsPage(QWidget):
         self.review_list = QListWidget()
         self.review_list.setAccessibleName(self.tr("Reviews"))
         self.review_list.currentItemChanged.connect(self._review_chosen)
+        # an empty list said nothing: say what a review is and how to start one
+        self.list_empty = QLabel(self.tr("No reviews yet. Pick a product and a period above, then "
+                                         "“New review” to prepare the meeting."))
+        self.list_empty.setWordWrap(True)
+        self.list_empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.list_empty.setContentsMargins(8, 8, 8, 8)
+        theme.role(self.list_empty, theme.MUTED)
+        list_box = QWidget()
+        list_layout = QVBoxLayout(list_box)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addWidget(self.list_empty)
+        list_layout.addWidget(self.review_list, 1)
 
         # -- the opened review --
         self.title_label = QLabel(self.tr("<h3>No review open</h3><p>Create one above, or pick one on the left.</p>"))
@@ -137,6 +156,7 @@ class ReviewsPage(QWidget):
         self.notes_edit.setPlaceholderText(self.tr("Notes for the meeting…"))
         self.notes_edit.setMaximumHeight(90)
         self.save_notes_button = QPushButton(self.tr("Save notes"))
+        self.save_notes_button.setToolTip(self.tr("Keep the notes with this review"))
         self.save_notes_button.clicked.connect(self.save_notes)
 
         self.items_table = QTableWidget(0, len(_COLUMNS))
@@ -157,14 +177,19 @@ class ReviewsPage(QWidget):
         self.owner_edit.setPlaceholderText(self.tr("Owner"))
         self.owner_edit.setMaximumWidth(120)
         self.due_check = QCheckBox(self.tr("due"))
+        self.due_check.setToolTip(self.tr("Give the action a due date"))
         self.due_edit = QDateEdit(QDate.currentDate().addDays(14))
         self.due_edit.setCalendarPopup(True)
         self.due_edit.setDisplayFormat("yyyy-MM-dd")
         self.kpi_combo = QComboBox()
+        self.kpi_combo.setToolTip(self.tr("The KPI this item is about (optional)"))
+        self.kpi_combo.setAccessibleName(self.tr("KPI of the item"))
         self.add_button = QPushButton(self.tr("&Add"))
+        self.add_button.setToolTip(self.tr("Add this action, decision or note to the review (Enter in the text)"))
         self.add_button.clicked.connect(self.add_item)
         self.text_edit.returnPressed.connect(self.add_item)
         self.delete_button = QPushButton(self.tr("Delete item"))
+        self.delete_button.setToolTip(self.tr("Delete the selected action, decision or note"))
         self.delete_button.clicked.connect(self.delete_selected)
         self.pack_button = QPushButton(self.tr("&Generate pack…"))
         self.pack_button.setToolTip(self.tr("Write the review pack: an Excel workbook and a PDF"))
@@ -205,7 +230,7 @@ class ReviewsPage(QWidget):
         self.detail = detail
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.review_list)
+        splitter.addWidget(list_box)
         splitter.addWidget(detail)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([260, 800])
@@ -262,6 +287,8 @@ class ReviewsPage(QWidget):
             if review.id == self._review_id:
                 selected = item
         self.review_list.blockSignals(False)
+        self.list_empty.setVisible(not reviews)
+        self.review_list.setVisible(bool(reviews))
         if selected is None and self.review_list.count():
             selected = self.review_list.item(0)
         if selected is not None:
