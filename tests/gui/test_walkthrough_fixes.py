@@ -104,3 +104,64 @@ def test_compared_kpi_follows_the_granularity_and_goes_with_the_kpi(kpi_page, qt
     assert _compared_points(page) == 0
     assert not page.chart.item.getAxis("right").isVisible()
     assert page.chart.item.getAxis("left").labelText == "Conversion rate (%)"
+
+
+def test_reviews_page_says_what_to_do_when_there_are_none(qtbot, workspace):
+    """An empty Reviews page showed a blank white list, and its buttons had no tooltips."""
+    from PySide6.QtWidgets import QLabel
+
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.reviews_page import ReviewsPage
+
+    runner = TaskRunner(progress_delay_ms=60_000)
+    page = ReviewsPage(workspace, runner, today=TODAY)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        pass
+    assert page.review_list.count() == 0
+    hints = [label.text() for label in page.findChildren(QLabel) if label.isVisible()]
+    assert any(text.startswith("No reviews yet") for text in hints), hints
+    for button in (page.new_button, page.save_notes_button, page.add_button, page.delete_button, page.pack_button):
+        assert button.toolTip(), button.text()
+    # the create bar's captions reach their fields by keyboard (Alt+P, Alt+R)
+    buddies = {label.text(): label.buddy() for label in page.findChildren(QLabel) if label.buddy()}
+    assert buddies == {"&Product:": page.product_combo, "Pe&riod:": page.period_edit}
+    # once a review exists the list shows it and the hint goes
+    with qtbot.waitSignal(page.loaded, timeout=20_000):
+        page.new_review()
+    assert page.review_list.count() == 1 and page.review_list.isVisible()
+    assert not any(label.isVisible() and label.text().startswith("No reviews yet")
+                   for label in page.findChildren(QLabel))
+    runner.wait()
+
+
+def test_add_value_dialog_names_the_unit(kpi_page, qtbot, workspace):
+    """"Value:" with "e.g. 1250 or 12.5" left a PM guessing whether 12.5 % is typed 12.5 or 0.125."""
+    from PySide6.QtWidgets import QFormLayout
+
+    from kpidesk.gui.views.kpi_page import AddValueDialog
+
+    page = kpi_page
+    page.show_kpi(workspace.kpis.resolve("conversion", "Pulse").id)
+    qtbot.waitUntil(lambda: page.chart_data.name == "Conversion rate", timeout=10000)
+    page.add_value()
+    dialog = page.findChild(AddValueDialog)
+    assert dialog is not None and dialog.isVisible()
+    form = dialog.layout()
+    assert isinstance(form, QFormLayout)
+    assert form.labelForField(dialog.value).text() == "&Value (%):"
+    assert "12.5 %" in dialog.value.placeholderText()
+    # typed as shown, stored in percentage points
+    dialog.value.setText("2.3")
+    dialog.date.setDate(dt.date(2026, 11, 5))
+    dialog.accept()
+    rows = {r.period_start: r.value for r in workspace.measurements.rows(workspace.kpis.resolve("conversion", "Pulse").id)}
+    assert rows[dt.date(2026, 11, 1)] == pytest.approx(2.3)
+    # a count has no unit to name
+    page.show_kpi(workspace.kpis.resolve("new_signups", "Pulse").id)
+    page.add_value()
+    dialog = next(d for d in page.findChildren(AddValueDialog) if d.isVisible())
+    assert dialog.layout().labelForField(dialog.value).text() == "&Value:"
+    dialog.reject()

@@ -29,9 +29,14 @@ UNIT_SYMBOLS = {"percent": "%", "ms": "ms", "days": "days", "hours": "h", "minut
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
+def unit_symbol(unit: str, currency: str = "") -> str:
+    """What to write after a bare number of this unit: "%", "€", "ms"; "" for counts, scores and ratios."""
+    return CURRENCY_SYMBOLS.get(currency, currency) if unit == "currency" else UNIT_SYMBOLS.get(unit, "")
+
+
 def axis_label(name: str, unit: str, currency: str = "") -> str:
     """The value axis' title with its unit: "Monthly recurring revenue (€)", "Conversion rate (%)"."""
-    symbol = CURRENCY_SYMBOLS.get(currency, currency) if unit == "currency" else UNIT_SYMBOLS.get(unit, "")
+    symbol = unit_symbol(unit, currency)
     return f"{name} ({symbol})" if symbol else name
 
 

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from kpidesk.domain.units import format_value
 from kpidesk.gui import theme
-from kpidesk.gui.charts.trend_chart import TrendChart
+from kpidesk.gui.charts.trend_chart import TrendChart, unit_symbol
 from kpidesk.gui.charts.waterfall import WaterfallChart
 from kpidesk.gui.kpi_data import ChartData, allowed_granularities, date_of, load_chart
 from kpidesk.gui.models.values_model import ValueRow, ValuesModel, read_value_rows
@@ -49,7 +49,7 @@ RELEVANT = {"measurement", "kpi", "annotation", "target", "goal"}
 
 
 class AddValueDialog(QDialog):
-    def __init__(self, kpi_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, kpi_name: str, parent: QWidget | None = None, *, unit: str = "", currency: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Add a value to {name}").format(name=kpi_name))
         form = QFormLayout(self)
@@ -57,10 +57,14 @@ class AddValueDialog(QDialog):
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.value = QLineEdit()
-        self.value.setPlaceholderText(self.tr("e.g. 1250 or 12.5"))
+        symbol = unit_symbol(unit, currency)
+        if unit == "percent":  # stored in percentage points: say so, 0.125 would be 0.125 %
+            self.value.setPlaceholderText(self.tr("e.g. 12.5 for 12.5 %"))
+        else:
+            self.value.setPlaceholderText(self.tr("e.g. 1250 or 12.5"))
         self.note = QLineEdit()
         form.addRow(self.tr("&Period containing:"), self.date)
-        form.addRow(self.tr("&Value:"), self.value)
+        form.addRow(self.tr("&Value ({unit}):").format(unit=symbol) if symbol else self.tr("&Value:"), self.value)
         form.addRow(self.tr("&Note:"), self.note)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -548,7 +552,7 @@ class KpiPage(QWidget):
     def add_value(self) -> None:
         if self.kpi is None or self.ws.db.read_only:
             return
-        dialog = AddValueDialog(self.kpi.name, self)
+        dialog = AddValueDialog(self.kpi.name, self, unit=self.kpi.unit, currency=self.kpi.currency or "")
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def accepted() -> None:
