@@ -123,7 +123,7 @@ class NewProductDialog(QDialog):
     def __init__(self, catalog: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("New product"))
-        self.resize(520, 560)
+        self.resize(760, 560)  # at 520 px every KPI's definition was cut off behind a horizontal scroll bar
         form = QFormLayout(self)
         self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("e.g. Mobile app"))
@@ -135,6 +135,7 @@ class NewProductDialog(QDialog):
         for entry in catalog:
             item = QListWidgetItem(f"{entry.name} — {entry.definition}")
             item.setData(Qt.ItemDataRole.UserRole, entry.key)
+            item.setToolTip(f"{entry.name}: {entry.definition}")  # the whole definition, however long
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             common = entry.key in {"revenue", "mrr", "churn_rate", "nps", "dau", "cac", "activation_rate"}
             item.setCheckState(Qt.CheckState.Checked if common else Qt.CheckState.Unchecked)
