@@ -165,3 +165,60 @@ def test_add_value_dialog_names_the_unit(kpi_page, qtbot, workspace):
     dialog = next(d for d in page.findChildren(AddValueDialog) if d.isVisible())
     assert dialog.layout().labelForField(dialog.value).text() == "&Value:"
     dialog.reject()
+
+
+def test_new_product_dialog_shows_the_kpi_definitions(qtbot, workspace):
+    """At 520 px most catalog definitions were cut off, with no way to read them but scrolling sideways."""
+    from kpidesk.gui.views.dialogs import NewProductDialog
+
+    dialog = NewProductDialog(workspace.catalog)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    view = dialog.kpis
+    check_box = 40  # the check box and margins before the text
+    shown = sum(view.fontMetrics().horizontalAdvance(view.item(i).text()) + check_box <= view.viewport().width()
+                for i in range(min(view.count(), 20)))
+    assert shown >= 15, f"only {shown} of 20 lines fit"
+    for i in range(view.count()):
+        item = view.item(i)
+        assert item.toolTip().endswith(item.text().split(" — ", 1)[1])
+    dialog.reject()
+
+
+def test_import_wizard_sheet_list_shows_whole_sheet_names(qtbot, workspace, tmp_path):
+    """On a real four-sheet tracker the list cut "Channel Scorecard (12 rows × 9 columns)" off."""
+    import openpyxl
+    from PySide6.QtWidgets import QWizard
+
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.import_wizard import PAGE_SHEETS, ImportWizard
+
+    book = openpyxl.Workbook()
+    book.active.title = "Annual OKRs"
+    for title in ("Monthly KPIs", "Channel Scorecard", "Board Report"):
+        book.create_sheet(title)
+    for sheet in book.worksheets:
+        sheet.append(["KPI", "Jan 2026", "Feb 2026"])
+        for row in range(12):
+            sheet.append([f"Metric {row}", row, row + 1, *range(6)])
+    path = tmp_path / "tracker.xlsx"
+    book.save(path)
+    runner = TaskRunner(progress_delay_ms=60_000)
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.file_page.path_edit, str(path))
+    wizard.file_page.product_combo.setEditText("Pulse")
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == PAGE_SHEETS, timeout=30_000)
+    view = wizard.sheets_page.sheet_list
+    qtbot.waitUntil(lambda: view.count() == 4, timeout=5_000)
+    room = view.viewport().width()
+    for i in range(view.count()):
+        text = view.item(i).text()
+        assert view.fontMetrics().horizontalAdvance(text) + 30 <= room, text
+    wizard.reject()
+    runner.cancel_all()
+    runner.wait()

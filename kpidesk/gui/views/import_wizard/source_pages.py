@@ -159,6 +159,11 @@ class SheetsPage(WorkPage):
             )
             self.sheet_list.addItem(item)
         self.sheet_list.blockSignals(False)
+        # wide enough for "Channel Scorecard   (12 rows × 9 columns)" (it was cut off), at most 400 px
+        metrics = self.sheet_list.fontMetrics()
+        widest = max((metrics.horizontalAdvance(self.sheet_list.item(i).text())
+                      for i in range(self.sheet_list.count())), default=0)
+        self.sheet_list.setMinimumWidth(min(widest + 56, 400))
         self.sheet_list.setCurrentRow(0)
         self._preview(0)
 
