@@ -34,6 +34,7 @@ import time
 import traceback
 
 from kpidesk.errors import CancelledError
+from kpidesk.io import parse as parse_module
 from kpidesk.io.errors import FileProblem
 from kpidesk.io.grid import Workbook
 from kpidesk.io.parse import ParseRequest, parse_file
@@ -316,6 +317,7 @@ def child_main(argv: list[str], *, exit_now: bool = True) -> int:
     # doubled the time of calamine's to_python. The parse makes no reference cycles worth
     # collecting, and the memory cap still bounds the process.
     gc.disable()
+    parse_module.LEAVE_ROWS_FOR_EXIT = exit_now
     try:
         payload: tuple[object, ...] = ("ok", parse_file(request))
     except FileProblem as exc:
