@@ -46,7 +46,20 @@ def build_column(cells: Sequence[Any], *, empty_text_is_empty: bool = True) -> C
     texts: list[str] = []
     if n == 0:
         return Column(numbers, codes, texts, dates, others)
-    if set(map(type, cells)) == {str}:  # a column of texts only (labels, segments): no type pass
+    types = set(map(type, cells))
+    if len(types) == 2 and n > 1 and set(map(type, cells[1:])) in ({float}, {dt.date}):
+        # A header cell over numbers or dates only (the common long-table column): the body
+        # in one numpy conversion, the header cell through the general path.
+        head = build_column(cells[:1], empty_text_is_empty=empty_text_is_empty)
+        numbers[:1], codes[:1], dates[:1], texts = head.numbers, head.codes, head.dates, head.texts
+        others = dict(head.others)
+        if type(cells[1]) is float:
+            numbers[1:] = np.array(cells[1:], dtype=np.float64)
+        else:
+            ordinals = np.fromiter(map(dt.date.toordinal, cells[1:]), dtype=np.int64, count=n - 1)
+            dates[1:] = ((ordinals - _EPOCH_ORDINAL) * 86400).astype("datetime64[s]")
+        return Column(numbers, codes, texts, dates, others)
+    if types == {str}:  # a column of texts only (labels, segments): no type pass
         filled = np.fromiter(map(bool, cells), dtype=bool, count=n)  # "" is an empty cell
         strings = list(cells) if filled.all() else list(itertools.compress(cells, filled))
         if not empty_text_is_empty:
