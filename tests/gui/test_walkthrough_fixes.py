@@ -222,3 +222,58 @@ def test_import_wizard_sheet_list_shows_whole_sheet_names(qtbot, workspace, tmp_
     wizard.reject()
     runner.cancel_all()
     runner.wait()
+
+
+def _contrast(a, b) -> float:
+    """WCAG contrast ratio of two QColors."""
+    def luminance(c) -> float:
+        def channel(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_goals_forecast_has_its_unit_and_status_words_are_readable(qtbot, qapp, tmp_path, mode):
+    """The Forecast column read "58.86" for a percentage; "overdue" was 1.8 : 1 on the dark base and
+    "behind" 1.9 : 1 on white."""
+    from PySide6.QtCore import Qt
+
+    from kpidesk.domain.goals import GoalStatus
+    from kpidesk.gui import theme
+    from kpidesk.gui.models.goal_tree_model import STATUS_TEXT_COLOURS, status_text_colour
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.goals_page import GoalsPage
+    from kpidesk.services.goal_service import GoalService
+
+    theme.apply(qapp, mode)
+    try:
+        ws = Workspace.open(tmp_path / "goals.db")
+        ws.products.create("Onboard")
+        kpi, _ = ws.kpis.add_custom("Onboard", "Onboarding completion", key="onboarding_completion",
+                                    unit="percent", aggregation="mean")
+        for month in range(1, 7):
+            ws.measurements.record(kpi.id, dt.date(2024, month, 1), 29 + month)
+        GoalService(ws.db).add(kpi.id, statement="Increase onboarding completion to 36", kind="increase_to",
+                               target_value=36.0, start_date=dt.date(2024, 1, 1), due_date=dt.date(2024, 12, 31))
+        runner = TaskRunner(progress_delay_ms=60_000)
+        page = GoalsPage(ws, runner, today=dt.date(2024, 7, 1))
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=10_000)
+        group = page.model.index(0, 0)
+        forecast = page.model.index(0, 4, group)
+        assert page.model.data(forecast) == "41 %"
+        assert "80 % interval" in page.model.data(forecast, Qt.ItemDataRole.ToolTipRole)
+        assert page.model.data(forecast, Qt.ItemDataRole.ToolTipRole) == "41 % (80 % interval 41 % – 41 %)"
+        base = qapp.palette().base().color()
+        colour = page.model.data(page.model.index(0, 1, group), Qt.ItemDataRole.ForegroundRole).color()
+        assert colour == status_text_colour(GoalStatus(page.model.data(page.model.index(0, 1, group),
+                                                                       Qt.UserRole + 3)))
+        for status in STATUS_TEXT_COLOURS[mode == "dark"]:
+            assert _contrast(status_text_colour(status), base) >= 4.5, (mode, status)
+        runner.cancel_all()
+        runner.wait()
+        ws.close()
+    finally:
+        theme.apply(qapp, "light")

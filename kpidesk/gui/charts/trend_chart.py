@@ -20,18 +20,10 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 from kpidesk.domain.units import format_value
 from kpidesk.gui import theme
 from kpidesk.gui.kpi_data import ChartData, date_of
+from kpidesk.gui.units import unit_symbol
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 LONG_SERIES = 5000
-
-
-UNIT_SYMBOLS = {"percent": "%", "ms": "ms", "days": "days", "hours": "h", "minutes": "min", "months": "months"}
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-
-
-def unit_symbol(unit: str, currency: str = "") -> str:
-    """What to write after a bare number of this unit: "%", "€", "ms"; "" for counts, scores and ratios."""
-    return CURRENCY_SYMBOLS.get(currency, currency) if unit == "currency" else UNIT_SYMBOLS.get(unit, "")
 
 
 def axis_label(name: str, unit: str, currency: str = "") -> str:

@@ -24,6 +24,8 @@ from kpidesk.domain.goals import (
     summarize_objective,
 )
 from kpidesk.domain.periods import period_label
+from kpidesk.gui import theme
+from kpidesk.gui.units import with_unit
 
 #: Status colours, mid-tones that read on light and dark backgrounds.
 STATUS_COLOURS = {
@@ -34,6 +36,25 @@ STATUS_COLOURS = {
     GoalStatus.OVERDUE: "#8e24aa",
     GoalStatus.MISSED: "#c62828",
 }
+
+# status words as text on the palette's base: the badge colours above were 1.8–2.8 : 1 on the dark
+# base (overdue, achieved) and 1.9 : 1 on white (behind); these keep the hues and read at ≥ 4.5 : 1
+STATUS_TEXT_COLOURS = {
+    False: {
+        GoalStatus.ACHIEVED: "#1b5e20", GoalStatus.ON_TRACK: "#2e7d32", GoalStatus.BEHIND: "#8a5a00",
+        GoalStatus.AT_RISK: "#b23c00", GoalStatus.OVERDUE: "#7b1fa2", GoalStatus.MISSED: "#c62828",
+    },
+    True: {
+        GoalStatus.ACHIEVED: "#6fd39f", GoalStatus.ON_TRACK: "#81c784", GoalStatus.BEHIND: "#f0b44c",
+        GoalStatus.AT_RISK: "#ff9a5c", GoalStatus.OVERDUE: "#d9a0ec", GoalStatus.MISSED: "#ff7b70",
+    },
+}
+
+
+def status_text_colour(status: GoalStatus) -> QColor:
+    """The colour of a status word written on the current palette's base (light or dark)."""
+    return QColor(STATUS_TEXT_COLOURS[theme.colors().dark][status])
+
 
 NO_OBJECTIVE = "Goals without an objective"
 
@@ -64,6 +85,7 @@ class GoalRow:
     evaluation: GoalEvaluation
     findings: list[SmartFinding]
     checkins: list[CheckinRow] = field(default_factory=list)
+    currency: str = ""
 
     @property
     def title(self) -> str:
@@ -102,6 +124,7 @@ def load_goal_board(workspace: Any, *, today: dt.date, product_id: int | None = 
         grouped.setdefault(stored.objective_id, []).append(GoalRow(
             goal_id=stored.id, fields=fields, product=products.get(kpi.product_id, ""), kpi_name=kpi.name,
             unit=kpi.unit, evaluation=evaluation, findings=findings, checkins=checkins,
+            currency=kpi.currency or "",
         ))
     groups = []
     for oid, rows in grouped.items():
@@ -121,19 +144,23 @@ def number(value: float) -> str:
     return f"{value:.4g}" if size >= 0.001 or size == 0 else f"{value:.2e}"
 
 
-def forecast_text(evaluation: GoalEvaluation) -> str:
-    """The projected value for the due period (its 80 % interval is in the tooltip and the detail)."""
+def forecast_text(evaluation: GoalEvaluation, unit: str = "", currency: str = "") -> str:
+    """The projected value for the due period, with its unit ("58.86 %" — a bare 58.86 said nothing);
+    its 80 % interval is in the tooltip and the detail."""
     forecast = evaluation.forecast
     if forecast is None:
         return ""
-    return number(forecast.value)
+    return with_unit(number(forecast.value), unit, currency)
 
 
-def interval_text(evaluation: GoalEvaluation) -> str:
+def interval_text(evaluation: GoalEvaluation, unit: str = "", currency: str = "") -> str:
     forecast = evaluation.forecast
     if forecast is None:
         return ""
-    return f"{number(forecast.value)} (80 % interval {number(forecast.low)} – {number(forecast.high)})"
+    def show(value: float) -> str:
+        return with_unit(number(value), unit, currency)
+
+    return f"{show(forecast.value)} (80 % interval {show(forecast.low)} – {show(forecast.high)})"
 
 
 def chance_text(evaluation: GoalEvaluation) -> str:
@@ -251,7 +278,7 @@ class GoalTreeModel(QAbstractItemModel):
         if role == StatusRole:
             return status.value if status else None
         if role == Qt.ItemDataRole.ForegroundRole and column == 1 and status:
-            return QBrush(QColor(STATUS_COLOURS[status]))
+            return QBrush(status_text_colour(status))
         if role == Qt.ItemDataRole.FontRole and column == 0:
             from PySide6.QtGui import QFont
 
@@ -274,7 +301,7 @@ class GoalTreeModel(QAbstractItemModel):
             if column == 3:
                 return "" if ev.pace is None else f"{ev.pace:.0%}"
             if column == 4:
-                return forecast_text(ev)
+                return forecast_text(ev, row.unit, row.currency)
             if column == 5:
                 return chance_text(ev)
             if column == 6:
@@ -285,10 +312,10 @@ class GoalTreeModel(QAbstractItemModel):
         if role == StatusRole:
             return ev.status.value
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return QBrush(QColor(STATUS_COLOURS[ev.status]))
+            return QBrush(status_text_colour(ev.status))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 4 and ev.forecast is not None:
-                return interval_text(ev)
+                return interval_text(ev, row.unit, row.currency)
             if column == 0:
                 return f"{ev.title}\n{row.product} · {row.kpi_name}\n{ev.reason}"
             return ev.reason

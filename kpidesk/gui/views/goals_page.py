@@ -247,7 +247,7 @@ class GoalDetail(QWidget):
             self.reach.setText("—")
         else:
             fc = ev.forecast
-            self.forecast.setText(interval_text(ev))
+            self.forecast.setText(interval_text(ev, row.unit, row.currency))
             self.chance.setText(chance_text(ev) or "—")
             self.reach.setText(fc.reach_text())
         self.smart.show_findings(row.findings)

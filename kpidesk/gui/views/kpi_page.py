@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 
 from kpidesk.domain.units import format_value
 from kpidesk.gui import theme
-from kpidesk.gui.charts.trend_chart import TrendChart, unit_symbol
+from kpidesk.gui.charts.trend_chart import TrendChart
 from kpidesk.gui.charts.waterfall import WaterfallChart
 from kpidesk.gui.kpi_data import ChartData, allowed_granularities, date_of, load_chart
 from kpidesk.gui.models.values_model import ValueRow, ValuesModel, read_value_rows
 from kpidesk.gui.undo import AnnotationCommand, SetValueCommand
 from kpidesk.gui.undo_push import push
+from kpidesk.gui.units import unit_symbol
 from kpidesk.services.changes import Changes
 
 GRANULARITY_LABELS = {"day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter", "year": "Year"}
