@@ -277,3 +277,70 @@ def test_goals_forecast_has_its_unit_and_status_words_are_readable(qtbot, qapp, 
         ws.close()
     finally:
         theme.apply(qapp, "light")
+
+
+@pytest.fixture
+def window(qtbot, workspace):
+    from PySide6.QtCore import QSettings
+
+    from kpidesk.gui.main_window import MainWindow
+
+    win = MainWindow(QSettings(), progress_delay_ms=50, external_pages=False)
+    qtbot.addWidget(win)
+    win.resize(1440, 900)
+    win.show()
+    win.set_workspace(workspace)
+    qtbot.waitUntil(lambda: win.dashboard.canvas.tile_count() == 2, timeout=10_000)
+    win.activateWindow()
+    yield win
+    win.runner.wait()
+    win.close()
+
+
+def _tab(qtbot, times: int = 1):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(times):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    return QApplication.focusWidget()
+
+
+def test_dashboard_filters_are_reached_with_tab(window, qtbot):
+    """Tab went tiles → navigator → tiles: the Product/Category/Stage filters and the portfolio switch
+    were out of the Tab order (the page's focus proxy), and the scroll area was an empty stop."""
+    from PySide6.QtWidgets import QApplication
+
+    page = window.dashboard
+    # the page reached with Ctrl+1 lands on the tiles, where the arrows and Enter work
+    window.show_page("goals")
+    window.pages["goals"].setFocus()
+    window.page_actions["dashboard"].trigger()
+    assert QApplication.focusWidget() is page.canvas
+    window.navigator.tree.setFocus()
+    seen = [_tab(qtbot) for _ in range(8)]
+    for widget in (page.canvas, page.product, page.category, page.stage, page.by_product):
+        assert widget in seen, type(widget).__name__
+    assert page.scroll not in seen
+    assert seen.index(page.canvas) < seen.index(page.product)  # the tiles first, then their filters
+
+
+def test_values_table_ctrl_n_adds_and_tab_leaves_the_table(window, qtbot, workspace):
+    """Ctrl+N in the values table did nothing (Qt: "Ambiguous shortcut overload" with File > New
+    workspace), and Tab walked the table's cells forever."""
+    from PySide6.QtCore import Qt
+
+    from kpidesk.gui.views.kpi_page import AddValueDialog
+
+    window.open_kpi(workspace.kpis.resolve("new_signups", "Pulse").id)
+    page = window.kpi_page
+    qtbot.waitUntil(lambda: page.values_model.rowCount() == 3, timeout=10_000)
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialogs = [d for d in page.findChildren(AddValueDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    qtbot.keyClick(dialogs[0], Qt.Key.Key_Escape)
+    assert not dialogs[0].isVisible()
+    page.table.setFocus()
+    assert _tab(qtbot) is not page.table

@@ -42,6 +42,16 @@ class DashboardPage(QWidget):
         self.data = DashboardData()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
+        # the tiles are made first so they come first in the Tab order (and get the focus when the page
+        # is shown), then the filters: with the page's focus proxy on the tiles, Tab went from the tiles
+        # back to the navigator and never reached the filters; the scroll area is no stop of its own
+        self.canvas = TileCanvas()
+        self.canvas.activated.connect(self.kpi_activated)
+        self.scroll = QScrollArea(self)  # a child from the start: its place in the Tab order is first
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setWidget(self.canvas)
         bar = QHBoxLayout()
         bar.setContentsMargins(16, 0, 16, 0)
         title = QLabel(self.tr("Dashboard"))
@@ -86,14 +96,7 @@ class DashboardPage(QWidget):
         theme.role(self.summary, theme.MUTED)
         self.summary.setContentsMargins(16, 0, 16, 0)
         layout.addWidget(self.summary)
-        self.canvas = TileCanvas()
-        self.canvas.activated.connect(self.kpi_activated)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(self.canvas)
         layout.addWidget(self.scroll, 1)
-        self.setFocusProxy(self.canvas)
 
     # -- data -------------------------------------------------------------------
     def refresh(self, changes: Any = None) -> None:
@@ -185,7 +188,7 @@ class DashboardPage(QWidget):
         return sections
 
     def _rearrange(self) -> None:
-        if not hasattr(self, "canvas"):  # signals fire while the bar is being built
+        if not hasattr(self, "by_kpi"):  # signals fire while the bar is being built
             return
         sections = self.sections()
         self.canvas.set_sections(sections)

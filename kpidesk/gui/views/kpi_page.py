@@ -7,8 +7,8 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QUndoStack
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -236,10 +236,21 @@ class KpiPage(QWidget):
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.delete_selected)
-        add = QShortcut(QKeySequence(QKeySequence.StandardKey.New), self.table)
-        add.setContext(Qt.ShortcutContext.WidgetShortcut)
-        add.activated.connect(self.add_value)
+        # Ctrl+N in the table adds a value. Not a QShortcut: File > New workspace has Ctrl+N too, and
+        # two matching shortcuts are "ambiguous" to Qt, so neither ran. The table claims the key first.
+        self.table.installEventFilter(self)
+        # Tab leaves the table (to the tabs) instead of walking its cells: arrows move between cells
+        self.table.setTabKeyNavigation(False)
         self._set_enabled(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.table and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+                and isinstance(event, QKeyEvent) and event.matches(QKeySequence.StandardKey.New)):
+            event.accept()
+            if event.type() == QEvent.Type.KeyPress:
+                self.add_value()
+            return True
+        return super().eventFilter(watched, event)
 
     def _set_enabled(self, enabled: bool) -> None:
         writable = enabled and not self.ws.db.read_only
