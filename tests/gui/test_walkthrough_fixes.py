@@ -123,8 +123,9 @@ def test_reviews_page_says_what_to_do_when_there_are_none(qtbot, workspace):
     assert page.review_list.count() == 0
     hints = [label.text() for label in page.findChildren(QLabel) if label.isVisible()]
     assert any(text.startswith("No reviews yet") for text in hints), hints
-    for button in (page.new_button, page.save_notes_button, page.add_button, page.delete_button, page.pack_button):
-        assert button.toolTip(), button.text()
+    for widget in (page.new_button, page.save_notes_button, page.add_button, page.delete_button, page.pack_button,
+                   page.compare_combo, page.kind_combo, page.kpi_combo, page.due_check):
+        assert widget.toolTip(), widget.objectName() or type(widget).__name__
     # the create bar's captions reach their fields by keyboard (Alt+P, Alt+R)
     buddies = {label.text(): label.buddy() for label in page.findChildren(QLabel) if label.buddy()}
     assert buddies == {"&Product:": page.product_combo, "Pe&riod:": page.period_edit}
@@ -323,6 +324,7 @@ def test_dashboard_filters_are_reached_with_tab(window, qtbot):
         assert widget in seen, type(widget).__name__
     assert page.scroll not in seen
     assert seen.index(page.canvas) < seen.index(page.product)  # the tiles first, then their filters
+    assert page.by_product.toolTip() and page.by_kpi.toolTip()
 
 
 def test_values_table_ctrl_n_adds_and_tab_leaves_the_table(window, qtbot, workspace):

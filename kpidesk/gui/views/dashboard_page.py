@@ -84,6 +84,7 @@ class DashboardPage(QWidget):
         self.by_kpi = QRadioButton(self.tr("Portfolio (same KPI across products)"))
         self.by_kpi.setToolTip(self.tr("Put each KPI's tiles of every product side by side"))
         self.by_product = QRadioButton(self.tr("By product"))
+        self.by_product.setToolTip(self.tr("One section per product, the KPIs that need attention first"))
         self.by_product.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.by_product)

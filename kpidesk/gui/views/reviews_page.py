@@ -112,6 +112,7 @@ class ReviewsPage(QWidget):
         self.compare_combo = QComboBox()
         self.compare_combo.addItem(self.tr("vs previous period"), "previous")
         self.compare_combo.addItem(self.tr("vs same period last year"), "last_year")
+        self.compare_combo.setToolTip(self.tr("What the review's changes are measured against"))
         self.new_button = QPushButton(self.tr("&New review"))
         self.new_button.setToolTip(self.tr("Start a review of this product and period: headlines, attention, "
                                            "movers, then notes, decisions and actions"))
@@ -171,6 +172,7 @@ class ReviewsPage(QWidget):
         for kind, label in (("action", self.tr("Action")), ("decision", self.tr("Decision")),
                             ("note", self.tr("Note"))):
             self.kind_combo.addItem(label, kind)
+        self.kind_combo.setToolTip(self.tr("Is the new item an action (with an owner), a decision or a note?"))
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText(self.tr("What was decided, or what needs doing"))
         self.owner_edit = QLineEdit()
