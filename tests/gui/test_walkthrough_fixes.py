@@ -346,3 +346,16 @@ def test_values_table_ctrl_n_adds_and_tab_leaves_the_table(window, qtbot, worksp
     assert not dialogs[0].isVisible()
     page.table.setFocus()
     assert _tab(qtbot) is not page.table
+
+
+def test_kpi_page_without_a_kpi_shows_the_prompt_not_an_empty_chart(window, qtbot, workspace):
+    """Ctrl+2 before picking a KPI showed an empty chart with a six-entry legend and 1970 time ticks."""
+    window.show_page("kpi")
+    page = window.kpi_page
+    qtbot.waitUntil(lambda: page.isVisible(), timeout=5_000)
+    assert page.title.text().startswith("Pick a KPI")
+    assert not page.chart.isVisible() and not page.tabs.isVisible()
+    window.open_kpi(workspace.kpis.resolve("new_signups", "Pulse").id)
+    qtbot.waitUntil(lambda: page.chart_data is not None, timeout=10_000)
+    assert page.chart.isVisible() and page.tabs.isVisible()
+    assert page.title.text() == "Pulse · New sign-ups"

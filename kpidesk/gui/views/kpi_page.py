@@ -254,6 +254,13 @@ class KpiPage(QWidget):
 
     def _set_enabled(self, enabled: bool) -> None:
         writable = enabled and not self.ws.db.read_only
+        # no KPI: the prompt alone, not an empty chart whose legend lists six lines and whose axes
+        # count seconds around 1970
+        self.splitter.setVisible(enabled)
+        if not enabled:
+            self.title.setText(self.tr("Pick a KPI in the navigator or on the dashboard."))
+            self.subtitle.clear()
+            self.headline.clear()
         for widget in (
             self.granularity,
             self.rolling,
