@@ -359,3 +359,28 @@ def test_kpi_page_without_a_kpi_shows_the_prompt_not_an_empty_chart(window, qtbo
     qtbot.waitUntil(lambda: page.chart_data is not None, timeout=10_000)
     assert page.chart.isVisible() and page.tabs.isVisible()
     assert page.title.text() == "Pulse · New sign-ups"
+
+
+def test_review_summary_colours_follow_the_palette(qtbot, qapp, workspace):
+    """The review's changes and statuses were fixed light-theme colours (#2e7d32, #c62828): 2.5–2.8 : 1 on
+    the dark base."""
+    from kpidesk.gui import theme
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.reviews_page import ReviewsPage
+    from kpidesk.services.review_service import ReviewService
+
+    review, _ = ReviewService(workspace.db).create("Pulse", "2026-10")
+    theme.apply(qapp, "dark")
+    try:
+        runner = TaskRunner(progress_delay_ms=60_000)
+        page = ReviewsPage(workspace, runner, today=TODAY)
+        qtbot.addWidget(page)
+        qtbot.waitUntil(lambda: page.content is not None and page.content.review.id == review.id, timeout=20_000)
+        text = page.summary.text()
+        good = theme.colors().good
+        assert good.name() in text  # sign-ups rose 17,250 → 17,511: a good change
+        assert "#2e7d32" not in text and "#c62828" not in text
+        assert _contrast(good, qapp.palette().base().color()) >= 4.5
+        runner.wait()
+    finally:
+        theme.apply(qapp, "light")

@@ -320,11 +320,13 @@ class ReviewsPage(QWidget):
         self.content = content
         self.title_label.setText(f"<h3>{html.escape(content.title)}</h3>"
                                  f"<p>compared with {html.escape(content.compare.label)}</p>")
-        colours = {"good": "#2e7d32", "warn": "#b26a00", "bad": "#c62828"}
+        # the palette's own good/warn/bad: fixed light-theme greens and reds were 2.5–2.8 : 1 on the dark base
+        c = theme.colors()
+        colours = {"good": c.good.name(), "warn": c.warn.name(), "bad": c.bad.name()}
         rows = []
         for h in content.headlines:
             colour = colours.get(STATUS_GROUP.get(h.status, ""), "")
-            change_colour = "" if h.good is None else ("#2e7d32" if h.good else "#c62828")
+            change_colour = "" if h.good is None else (colours["good"] if h.good else colours["bad"])
             rows.append(f"<tr><td>{html.escape(h.name)}</td>"
                         f"<td align='right'>{html.escape(format_value(h.current, h.unit, h.currency))}</td>"
                         f"<td align='right' style='color:{change_colour}'>{html.escape(format_change(h))}</td>"
