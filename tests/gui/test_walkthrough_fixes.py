@@ -384,3 +384,16 @@ def test_review_summary_colours_follow_the_palette(qtbot, qapp, workspace):
         runner.wait()
     finally:
         theme.apply(qapp, "light")
+
+
+def test_kpi_page_says_why_a_ticked_forecast_is_missing(kpi_page, qtbot):
+    """With three months of values "Forecast" stayed ticked and nothing was drawn; the reason the chart
+    loader wrote ("A forecast needs at least 6 values; …") was never shown."""
+    page = kpi_page
+    assert not page.chart_note.isVisible()  # the fixture unticks the forecast
+    page.forecast.setChecked(True)
+    qtbot.waitUntil(lambda: page.chart_note.isVisible(), timeout=15_000)
+    assert "forecast needs at least" in page.chart_note.text().lower()
+    assert "Forecast" not in page.chart.legend_labels()
+    page.forecast.setChecked(False)
+    assert not page.chart_note.isVisible()

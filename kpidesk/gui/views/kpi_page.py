@@ -154,6 +154,12 @@ class KpiPage(QWidget):
         controls.addWidget(self.reset_button)
         controls.addWidget(self.export_button)
         layout.addLayout(controls)
+        # why a ticked overlay is missing ("A forecast needs at least 6 values; …"): it was computed and dropped
+        self.chart_note = QLabel()
+        self.chart_note.setWordWrap(True)
+        theme.role(self.chart_note, theme.MUTED)
+        self.chart_note.hide()
+        layout.addWidget(self.chart_note)
         splitter = QSplitter(Qt.Orientation.Vertical)
         self.chart = TrendChart()
         splitter.addWidget(self.chart)
@@ -221,7 +227,8 @@ class KpiPage(QWidget):
         self.granularity.currentIndexChanged.connect(lambda: self._compare_changed())
         self.rolling.toggled.connect(lambda: self._redraw())
         # a forecast fits several models: computed only while the box is ticked
-        self.forecast.toggled.connect(lambda on: self.reload_chart(reset_view=False) if on else self._redraw())
+        self.forecast.toggled.connect(
+            lambda on: self.reload_chart(reset_view=False) if on else (self._redraw(), self._show_notes()))
         self.compare.currentIndexChanged.connect(self._compare_changed)
         self.reset_button.clicked.connect(self.chart.reset_view)
         self.export_button.clicked.connect(lambda: self.export_chart())
@@ -258,6 +265,7 @@ class KpiPage(QWidget):
         # count seconds around 1970
         self.splitter.setVisible(enabled)
         if not enabled:
+            self.chart_note.hide()
             self.title.setText(self.tr("Pick a KPI in the navigator or on the dashboard."))
             self.subtitle.clear()
             self.headline.clear()
@@ -384,6 +392,7 @@ class KpiPage(QWidget):
             return
         self.chart_data = data
         self._redraw(reset_view=reset_view)
+        self._show_notes()
         if len(data.y):
             change = ""
             if len(data.y) > 1 and data.y[-2]:
@@ -393,6 +402,12 @@ class KpiPage(QWidget):
             self.headline.setText(self.tr("no values yet"))
         if not self.segment:
             self.reload_explanation()
+
+    def _show_notes(self) -> None:
+        notes = [] if self.chart_data is None else [
+            note for note in self.chart_data.notes if self.forecast.isChecked() or "forecast" not in note.lower()]
+        self.chart_note.setText(" ".join(notes))
+        self.chart_note.setVisible(bool(notes))
 
     def _redraw(self, reset_view: bool = False) -> None:
         if self.chart_data is not None:
