@@ -296,7 +296,9 @@ class KpiPage(QWidget):
         self.title.setText(f"{product.name} · {self.kpi.name}")
         self.subtitle.setText(
             self.tr("{unit} · {direction} · stored per {freq} · aggregated by {agg}").format(
-                unit=self.kpi.unit,
+                # "currency" alone did not say which one
+                unit=f"{self.kpi.unit} ({self.kpi.currency})" if self.kpi.unit == "currency" and self.kpi.currency
+                else self.kpi.unit,
                 freq=self.kpi.frequency,
                 agg=self.kpi.aggregation,
                 direction={
