@@ -397,3 +397,49 @@ def test_kpi_page_says_why_a_ticked_forecast_is_missing(kpi_page, qtbot):
     assert "Forecast" not in page.chart.legend_labels()
     page.forecast.setChecked(False)
     assert not page.chart_note.isVisible()
+
+
+def test_kpi_subtitle_names_the_currency(kpi_page, qtbot, workspace):
+    """The subtitle read "currency · higher is better …" without saying which currency."""
+    kpi, _ = workspace.kpis.add_custom("Pulse", "Revenue", key="revenue", unit="currency", currency="EUR",
+                                       aggregation="sum")
+    workspace.measurements.record(kpi.id, dt.date(2026, 10, 1), 128_000)
+    kpi_page.show_kpi(kpi.id)
+    assert kpi_page.subtitle.text().startswith("currency (EUR) · higher is better")
+    qtbot.waitUntil(lambda: kpi_page.chart_data.name == "Revenue", timeout=10_000)
+    assert kpi_page.chart.item.getAxis("left").labelText == "Revenue (€)"
+
+
+def test_import_preview_shows_the_reason_column(qtbot, workspace, tmp_path):
+    """At the wizard's size the preview's Reason column (why a cell is rejected) started off screen."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWizard
+
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.import_wizard import PAGE_PREVIEW, ImportWizard
+
+    sheet = tmp_path / "tracker.csv"
+    sheet.write_text("month,kpi,value\n2026-08-01,New sign-ups,16980\n2026-11-01,New sign-ups,17900\n"
+                     "2026-12-01,New sign-ups,18100\n2027-01-01,New sign-ups,n/a\n",
+                     encoding="utf-8")
+    runner = TaskRunner(progress_delay_ms=60_000)
+    wizard = ImportWizard(workspace, runner)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.file_page.path_edit, str(sheet))
+    wizard.file_page.product_combo.setEditText("Pulse")
+    for _ in range(5):
+        if wizard.currentId() == PAGE_PREVIEW:
+            break
+        before = wizard.currentId()
+        assert wizard.button(QWizard.WizardButton.NextButton).isEnabled(), before
+        wizard.next()
+        qtbot.waitUntil(lambda before=before: wizard.currentId() != before, timeout=30_000)
+    assert wizard.currentId() == PAGE_PREVIEW
+    view = wizard.preview_page.view
+    reason = view.model().columnCount() - 1
+    assert view.model().headerData(reason, Qt.Orientation.Horizontal) == "Reason"
+    assert view.columnViewportPosition(reason) + 150 <= view.viewport().width()
+    wizard.reject()
+    runner.cancel_all()
+    runner.wait()

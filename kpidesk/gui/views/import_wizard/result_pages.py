@@ -85,7 +85,8 @@ class PreviewPage(WorkPage):
         self.filter_combo.setCurrentIndex(0)
         self.filter_combo.blockSignals(False)
         self.model.set_filter(ALL)
-        for column, width in enumerate((80, 90, 110, 200, 90, 90, 90, 90)):
+        # narrow enough that Reason (why a cell is rejected) starts on screen at the wizard's smallest size
+        for column, width in enumerate((64, 100, 90, 180, 84, 70, 80, 80)):
             self.view.setColumnWidth(column, width)
         self.show_message(
             "" if self.changes_anything() else self.tr("Nothing would change, so there is nothing to import.")
