@@ -443,3 +443,46 @@ def test_import_preview_shows_the_reason_column(qtbot, workspace, tmp_path):
     wizard.reject()
     runner.cancel_all()
     runner.wait()
+
+
+def test_delete_key_works_in_the_goals_and_review_tables(qtbot, workspace):
+    """Del did nothing in the goals list and in a review's items (it works in the values table and imports)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    from kpidesk.gui.tasks import TaskRunner
+    from kpidesk.gui.views.goals_page import GoalsPage
+    from kpidesk.gui.views.reviews_page import ReviewsPage
+    from kpidesk.services.goal_service import GoalService
+    from kpidesk.services.review_service import ReviewService
+
+    kpi = workspace.kpis.resolve("new_signups", "Pulse")
+    GoalService(workspace.db).add(kpi.id, statement="Increase new sign-ups to 18,000", kind="increase_to",
+                                  target_value=18_000.0, start_date=dt.date(2026, 9, 1),
+                                  due_date=dt.date(2026, 12, 31))
+    review, _ = ReviewService(workspace.db).create("Pulse", "2026-10")
+    ReviewService(workspace.db).add_item(review.id, "decision", "Keep the referral campaign")
+    runner = TaskRunner(progress_delay_ms=60_000)
+    goals = GoalsPage(workspace, runner, today=TODAY)
+    qtbot.addWidget(goals)
+    goals.show()
+    qtbot.waitUntil(lambda: goals.model.rowCount() > 0, timeout=10_000)
+    goals.tree.expandAll()
+    goals.tree.setCurrentIndex(goals.model.index(0, 0, goals.model.index(0, 0)))
+    assert goals.selected_goal() is not None
+    goals.tree.setFocus()
+    qtbot.keyClick(goals.tree, Qt.Key.Key_Delete)
+    boxes = [b for b in goals.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "Archive" in boxes[0].text()
+    boxes[0].reject()
+
+    reviews = ReviewsPage(workspace, runner, today=TODAY)
+    qtbot.addWidget(reviews)
+    reviews.show()
+    qtbot.waitUntil(lambda: reviews.items_table.rowCount() == 1, timeout=20_000)
+    reviews.items_table.setCurrentCell(0, 1)
+    reviews.items_table.setFocus()
+    with qtbot.waitSignal(reviews.loaded, timeout=20_000):
+        qtbot.keyClick(reviews.items_table, Qt.Key.Key_Delete)
+    assert reviews.items_table.rowCount() == 0
+    runner.wait()

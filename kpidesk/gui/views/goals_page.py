@@ -300,7 +300,7 @@ class GoalsPage(QWidget):
         self.edit_button = QPushButton(self.tr("&Edit…"))
         self.edit_button.setToolTip(self.tr("Edit the selected goal (Enter)"))
         self.archive_button = QPushButton(self.tr("&Archive"))
-        self.archive_button.setToolTip(self.tr("Hide the selected goal from the list; its history is kept"))
+        self.archive_button.setToolTip(self.tr("Hide the selected goal from the list; its history is kept (Del)"))
         self.new_button.clicked.connect(self.new_goal)
         self.edit_button.clicked.connect(self.edit_selected)
         self.archive_button.clicked.connect(self.archive_selected)
@@ -316,6 +316,9 @@ class GoalsPage(QWidget):
 
         self.model = GoalTreeModel(self)
         self.tree = QTreeView()
+        # Del archives the selected goal, as the Archive button does (it asks first)
+        archive = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.tree, self.archive_selected)
+        archive.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.tree.setModel(self.model)
         self.tree.setItemDelegateForColumn(2, ProgressDelegate(self.tree))
         self.tree.setUniformRowHeights(True)

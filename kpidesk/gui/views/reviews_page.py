@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -167,6 +168,8 @@ class ReviewsPage(QWidget):
         header = self.items_table.horizontalHeader()
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.items_table.itemChanged.connect(self._item_edited)
+        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.items_table, self.delete_selected)
+        remove.setContext(Qt.ShortcutContext.WidgetShortcut)  # Del deletes the selected item, as the button does
 
         self.kind_combo = QComboBox()
         for kind, label in (("action", self.tr("Action")), ("decision", self.tr("Decision")),
@@ -191,7 +194,7 @@ class ReviewsPage(QWidget):
         self.add_button.clicked.connect(self.add_item)
         self.text_edit.returnPressed.connect(self.add_item)
         self.delete_button = QPushButton(self.tr("Delete item"))
-        self.delete_button.setToolTip(self.tr("Delete the selected action, decision or note"))
+        self.delete_button.setToolTip(self.tr("Delete the selected action, decision or note (Del)"))
         self.delete_button.clicked.connect(self.delete_selected)
         self.pack_button = QPushButton(self.tr("&Generate pack…"))
         self.pack_button.setToolTip(self.tr("Write the review pack: an Excel workbook and a PDF"))
