@@ -221,3 +221,36 @@ def test_quick_granularity_changes_end_on_the_last_choice(page, qtbot):
     # newest request wins: the year view (2025 total = 12 × 1000 + 100 × (0 + … + 11) = 18,600)
     assert page.chart_data.granularity == "year"
     assert list(page.chart_data.y) == [18600]
+
+
+def test_grid_lines_sit_on_the_value_ticks_and_follow_the_range(qtbot, app_theme):
+    """The chart draws its own horizontal grid (pyqtgraph's cost most of a pan frame): at the axis' ticks."""
+    from kpidesk.gui.charts.trend_chart import TrendChart
+
+    chart = TrendChart()
+    qtbot.addWidget(chart)
+    chart.resize(1000, 400)
+    chart.show()
+    x = 1.7e9 + np.arange(100, dtype="float64") * 86400.0
+    chart.set_series(x, np.linspace(0, 1000, 100), name="Signups")
+    chart.grab()
+    low, high = chart.view.viewRange()[1]
+    ticks = chart.item.getAxis("left").tickValues(low, high, chart.view.height())
+    assert chart.grid._major == list(ticks[0][1]) and len(chart.grid._major) >= 3
+    assert all(low <= y <= high for y in chart.grid._major)
+    chart.view.setYRange(5000, 6000, padding=0)
+    assert chart.grid._major and all(5000 <= y <= 6000 for y in chart.grid._major)
+    # drawn: a pixel on a grid line differs from the plain background beside it
+    image = chart.plot.grab().toImage()
+    view_rect = chart.view.sceneBoundingRect()
+    y_line = chart.view.mapViewToScene(pg_point(x[50], chart.grid._major[1])).y()
+    column = int(view_rect.center().x())
+    on = image.pixelColor(column, round(y_line))
+    off = image.pixelColor(column, round(y_line) + 6)
+    assert on != off
+
+
+def pg_point(x: float, y: float):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
