@@ -202,3 +202,19 @@ def test_edit_loads_a_relative_goal_in_units(qtbot, workspace):
     assert (fields["target_value"], fields["relative_change"], fields["relative_mode"]) == (None, 5.0, "absolute")
     assert dialog.target_mode.currentText() == "Change in units"
     assert dialog.resolved_label.text() == "= 40 (from the baseline 35)"  # June's 35 + 5
+
+
+def test_live_check_knows_a_percentage_cannot_pass_100(qtbot, workspace):
+    """+200 % on the June baseline 35 % resolves to 105 %: not a value a completion rate can take.
+
+    The saved goal's check (goal service) has said so all along; the live check in the
+    dialog let it pass as measurable.
+    """
+    dialog = GoalDialog(workspace, None, today=TODAY)
+    qtbot.addWidget(dialog)
+    dialog.target_mode.setCurrentIndex(dialog.target_mode.findData("percent"))
+    qtbot.keyClicks(dialog.target_edit, "+200%")
+    dialog.run_check()
+    measurable = next(f for f in dialog.findings if f.letter == "M")
+    assert measurable.verdict.value == "fail"
+    assert "outside the values Onboarding completion can take" in measurable.sentence

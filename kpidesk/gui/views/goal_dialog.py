@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
 )
 
 from kpidesk.domain.enums import GoalKind
-from kpidesk.domain.goals import Goal, KpiInfo, SmartFinding, Verdict, check_smart, validate_goal
+from kpidesk.domain.goals import Goal, SmartFinding, Verdict, check_smart, validate_goal
 from kpidesk.domain.goals.model import RELATIVE_ABSOLUTE, RELATIVE_PERCENT, default_baseline, resolve_target
 from kpidesk.domain.periods import period_label
 from kpidesk.errors import KpideskError
 from kpidesk.gui.errors import error_dialog
+from kpidesk.services.goal_service import kpi_info
 
 #: Pause after the last keystroke before the SMART check runs again.
 CHECK_DELAY_MS = 250
@@ -468,7 +469,7 @@ class GoalDialog(QDialog):
             self.findings = []
             self.checked.emit([])
             return []
-        info = KpiInfo(key=kpi.key, name=kpi.name, unit=kpi.unit, direction=kpi.direction, frequency=kpi.frequency)
+        info = kpi_info(kpi)  # with the values the KPI can take, as the saved goal's check has them
         series = self._series(kpi.id)
         self._show_baseline_hint(series, kpi)
         try:
