@@ -177,6 +177,8 @@ def _series_frame(kpi, series: DemoSeries, first_month: dt.date, last_month: dt.
         index += 1
     frame = pd.DataFrame(rows)
     frame["value"] = frame["value"].round(4 if series.scale == 1 and series.base < 10 else 2)
+    if kpi.unit == "count":  # people and things come whole: "181.75 new customers" reads as a bug
+        frame["value"] = frame["value"].round(0)
     return frame
 
 
