@@ -17,9 +17,7 @@ benchmarks/bench_import.py) adds validation and the SQLite write on top of (b).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import random
 import resource
 import sys
 import tempfile
@@ -27,33 +25,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def make_files(folder: Path, rows: int) -> tuple[Path, Path]:
-    import xlsxwriter
-
-    random.seed(1)
-    kpis = [f"KPI {i}" for i in range(50)]
-    xlsx = folder / "long.xlsx"
-    csv = folder / "long.csv"
-    book = xlsxwriter.Workbook(str(xlsx), {"constant_memory": True})
-    sheet = book.add_worksheet("Data")
-    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    sheet.write_row(0, 0, ["Period", "KPI", "Value", "Segment"])
-    with open(csv, "w", encoding="utf-8", newline="") as handle:
-        handle.write("Period,KPI,Value,Segment\n")
-        for i in range(rows):
-            day = dt.date(2000, 1, 1) + dt.timedelta(days=i // 50)
-            value = round(random.random() * 1000, 4)
-            segment = "region:EU" if i % 2 else ""
-            sheet.write_datetime(i + 1, 0, dt.datetime(day.year, day.month, day.day), date_format)
-            sheet.write_string(i + 1, 1, kpis[i % 50])
-            sheet.write_number(i + 1, 2, value)
-            if segment:
-                sheet.write_string(i + 1, 3, segment)
-            handle.write(f"{day.isoformat()},{kpis[i % 50]},{value},{segment}\n")
-    book.close()
-    return xlsx, csv
+from bench_import import make_files
 
 
 def best_of(repeat: int, func) -> tuple[float, object]:

@@ -8,7 +8,7 @@ sheet / row / column / reason. The GUI wizard and ``kpidesk import
 --dry-run`` show it; :class:`kpidesk.services.import_service.ImportService`
 writes it in one transaction.
 
-Records columns (see :data:`RECORD_COLUMNS`, as made by
+Records columns (see :data:`kpidesk.io.records.RECORD_COLUMNS`, as made by
 :func:`kpidesk.io.records.to_records`): ``sheet``, ``row`` (1-based) and
 ``column`` (letters) of the value cell, ``kpi_label``, ``period_start``
 (datetime64, NaT when the period could not be read), ``frequency``,
@@ -53,23 +53,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-RECORD_COLUMNS = (
-    "sheet",
-    "row",
-    "column",
-    "kpi_label",
-    "period_start",
-    "frequency",
-    "raw",
-    "value",
-    "is_percent",
-    "segment",
-    "product",
-    "note",
-    "problem",
-    "missing",
-    "skip",
-)
 _FREQ_RANK = {"day": 0, "week": 1, "month": 2, "quarter": 3, "year": 4}
 INSERT, UPDATE, UNCHANGED = "insert", "update", "unchanged"
 
@@ -264,7 +247,7 @@ def round_significant(values: np.ndarray, digits: int = 15) -> np.ndarray:
 
 
 def standardise_records(records: pd.DataFrame) -> pd.DataFrame:
-    """The records with every column of :data:`RECORD_COLUMNS`, defaults filled in."""
+    """The records with the columns the plan reads (:data:`kpidesk.io.records.RECORD_COLUMNS`), defaults filled in."""
     import numpy as np
     import pandas as pd
 
