@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,16 +37,13 @@ def until(app, cond, timeout=30):
 
 
 def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="kpidesk-shots-b-"))
-    os.environ["KPIDESK_DATA_DIR"] = str(tmp / "data")
-    from PySide6.QtCore import QCoreApplication, QSettings
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_screenshots import start_app
 
-    QCoreApplication.setOrganizationName("kpidesk-screenshots")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
+    app, tmp = start_app("kpidesk-shots-b-")
     import openpyxl
+    from PySide6.QtCore import QSettings
 
-    from kpidesk.app import make_application
     from kpidesk.errors import KpideskError
     from kpidesk.gui import theme
     from kpidesk.gui.main_window import MainWindow
@@ -56,7 +51,6 @@ def main() -> int:
     from kpidesk.services.demo import build_demo
     from kpidesk.services.workspace import Workspace
 
-    app = make_application(["kpidesk"])
     db = tmp / "demo.kpidesk.db"
     with Workspace.open(db) as ws:
         build_demo(ws, today=TODAY)
@@ -143,20 +137,13 @@ def main() -> int:
         wizard.resize(1100, 720)
         wizard.show()
         wizard.start_with(tracker)
-        until(app, lambda w=wizard: w.currentId() == iw.PAGE_SHEETS)
-        wizard.grab().save(str(OUT / f"import_sheets-{mode}.png"))
-        wizard.next()
-        until(app, lambda w=wizard: w.currentId() == iw.PAGE_LAYOUT)
-        wizard.grab().save(str(OUT / f"import_layout-{mode}.png"))
-        wizard.next()
-        until(app, lambda w=wizard: w.currentId() == iw.PAGE_MAPPING)
-        wizard.grab().save(str(OUT / f"import_mapping-{mode}.png"))
-        wizard.next()
-        until(app, lambda w=wizard: w.currentId() == iw.PAGE_PREVIEW)
-        wizard.grab().save(str(OUT / f"import_preview-{mode}.png"))
-        wizard.next()
-        until(app, lambda w=wizard: w.currentId() == iw.PAGE_SUMMARY)
-        wizard.grab().save(str(OUT / f"import_summary-{mode}.png"))
+        steps = (("sheets", iw.PAGE_SHEETS), ("layout", iw.PAGE_LAYOUT), ("mapping", iw.PAGE_MAPPING),
+                 ("preview", iw.PAGE_PREVIEW), ("summary", iw.PAGE_SUMMARY))
+        for i, (name, page) in enumerate(steps):
+            if i:
+                wizard.next()
+            until(app, lambda w=wizard, p=page: w.currentId() == p)
+            wizard.grab().save(str(OUT / f"import_{name}-{mode}.png"))
         wizard.close()
         wait(app, window.runner)
 

@@ -21,8 +21,9 @@ HERE = Path(__file__).resolve().parent
 TODAY = dt.date(2026, 11, 20)
 
 
-def main() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="kpidesk-shots-"))
+def start_app(prefix: str):  # type: ignore[no-untyped-def]
+    """(app, tmp): the application on a private data folder and private settings under a new ``tmp``."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["KPIDESK_DATA_DIR"] = str(tmp / "data")
     from PySide6.QtCore import QCoreApplication, QSettings
 
@@ -30,12 +31,19 @@ def main() -> int:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp / "settings"))
     from kpidesk.app import make_application
+
+    return make_application(["kpidesk"]), tmp
+
+
+def main() -> int:
+    app, tmp = start_app("kpidesk-shots-")
+    from PySide6.QtCore import QSettings
+
     from kpidesk.gui import theme
     from kpidesk.gui.main_window import MainWindow
     from kpidesk.services.demo import build_demo
     from kpidesk.services.workspace import Workspace
 
-    app = make_application(["kpidesk"])
     db = tmp / "demo.kpidesk.db"
     with Workspace.open(db) as ws:
         build_demo(ws, today=TODAY)
