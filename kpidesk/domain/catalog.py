@@ -62,6 +62,10 @@ class Catalog:
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
 
+    def opening_denominator(self, key: str | None) -> bool:
+        """True when the entry ``key`` (a KPI's catalog key, maybe empty) divides by a balance at period start."""
+        return bool(key) and key in self._by_key and self._by_key[key].opening_denominator
+
     def get(self, key: str) -> CatalogEntry:
         try:
             return self._by_key[key]

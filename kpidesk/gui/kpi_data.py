@@ -96,17 +96,10 @@ def load_chart(ws: Any, kpi_id: int, granularity: str | None = None, *, segment:
     else:
         if gran == kpi.frequency:
             series = frame["value"]
-        elif kpi.aggregation == "ratio" and frame[["numerator", "denominator"]].notna().all().all():
-            # the same numbers as `kpidesk metrics` and the review pack: percent scale, opening balances
-            from kpidesk.services.metrics_service import MetricsService
+        else:  # the same numbers as `kpidesk metrics` and the review pack
+            from kpidesk.services.metrics_service import roll_up_kpi
 
-            scale = 100.0 if kpi.unit == "percent" else 1.0
-            opening = MetricsService(ws.db, ws.catalog).opening_denominator(kpi)
-            series = analytics.rollup(frame[["numerator", "denominator"]], gran, "ratio", scale=scale,
-                                      opening_denominator=opening)
-        else:
-            aggregation = "mean" if kpi.aggregation == "ratio" else kpi.aggregation
-            series = analytics.rollup(frame["value"], gran, aggregation)
+            series = roll_up_kpi(kpi, frame, gran, ws.catalog)
         series = series.dropna()
         data.x = to_seconds(series.index.to_numpy())
         data.y = series.to_numpy(dtype="float64")

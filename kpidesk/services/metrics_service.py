@@ -44,6 +44,32 @@ class KpiAnalysis:
     notes: list[str] = field(default_factory=list)
 
 
+def roll_up_kpi(kpi: Kpi, frame: pd.DataFrame, target: Frequency | str, catalog: Catalog, *,
+                fiscal_year_start: int = 1, notes: list[str] | None = None) -> pd.Series:
+    """A stored KPI's values (``frame`` indexed by period start) rolled up to ``target`` by its aggregation.
+
+    Ratio KPIs are recomputed from numerator / denominator (×100 for percent
+    units; churn-type ratios divide by the opening balance, see
+    :func:`kpidesk.domain.analytics.rollup`); where those parts are missing the
+    values are averaged and, given ``notes``, a note says so. The KPI chart and
+    :meth:`MetricsService.series` both roll up through here.
+    """
+    from kpidesk.domain.analytics import rollup
+
+    aggregation = Aggregation(kpi.aggregation)
+    if aggregation is Aggregation.RATIO:
+        parts = frame[["numerator", "denominator"]]
+        if len(frame) and parts.notna().all(axis=None):
+            scale = 100.0 if kpi.unit == Unit.PERCENT else 1.0
+            result = rollup(parts, target, aggregation, scale=scale, fiscal_year_start=fiscal_year_start,
+                            opening_denominator=catalog.opening_denominator(kpi.catalog_key))
+            return result.rename(kpi.key)
+        if notes is not None and len(frame):
+            notes.append(f"{kpi.name}: values without numerator/denominator were averaged, not recomputed.")
+        aggregation = Aggregation.MEAN
+    return rollup(frame["value"], target, aggregation, fiscal_year_start=fiscal_year_start).rename(kpi.key)
+
+
 class MetricsService:
     def __init__(self, db: Database, catalog: Catalog) -> None:
         self._db = db
@@ -55,11 +81,6 @@ class MetricsService:
     def _product_kpis(self, product_id: int) -> list[Kpi]:
         with self._db.session() as session:
             return list(session.exec(select(Kpi).where(Kpi.product_id == product_id)).all())
-
-    def opening_denominator(self, kpi: Kpi) -> bool:
-        """True when the KPI's catalog entry divides by a balance at period start (churn)."""
-        key = kpi.catalog_key or ""
-        return key in self._catalog and self._catalog.get(key).opening_denominator
 
     def series(
         self,
@@ -77,29 +98,12 @@ class MetricsService:
         percent units); where those parts are missing the values are averaged
         and a note says so. Formula KPIs are evaluated from their inputs.
         """
-        from kpidesk.domain.analytics import rollup
-
         kpi = self._kpis.get(kpi_id)
         target = frequency or kpi.frequency
         if kpi.formula:
             return self.formula_series(kpi_id, target, segment=segment)[0]
         frame = read_series(self._db, kpi_id, segments=(segment,)).set_index("period_start")
-        aggregation = Aggregation(kpi.aggregation)
-        if aggregation is Aggregation.RATIO:
-            parts = frame[["numerator", "denominator"]]
-            if len(frame) and parts.notna().all(axis=None):
-                scale = 100.0 if kpi.unit == Unit.PERCENT else 1.0
-                result = rollup(parts, target, aggregation, scale=scale, fiscal_year_start=fiscal_year_start,
-                                opening_denominator=self.opening_denominator(kpi))
-                return result.rename(kpi.key)
-            if notes is not None and len(frame):
-                notes.append(
-                    f"{kpi.name}: values without numerator/denominator were averaged, not recomputed."
-                )
-            aggregation = Aggregation.MEAN
-        return rollup(frame["value"], target, aggregation, fiscal_year_start=fiscal_year_start).rename(
-            kpi.key
-        )
+        return roll_up_kpi(kpi, frame, target, self._catalog, fiscal_year_start=fiscal_year_start, notes=notes)
 
     def to_date(self, kpi_id: int, period: Frequency | str, *, fiscal_year_start: int = 1) -> pd.Series:
         """Value to date within each ``period`` (MTD / QTD / YTD) at the KPI's own frequency.
