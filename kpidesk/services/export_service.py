@@ -72,8 +72,7 @@ class ExportService:
                 sql += f" AND pr.id IN ({', '.join([p] * len(ids))})"
                 params += ids
             if selection.kpis:
-                product = selection.products[0] if len(selection.products) == 1 else None
-                ids = [self._kpis.resolve(ref, product).id for ref in selection.kpis]
+                ids = [kpi.id for kpi in self._named_kpis(selection)]
                 sql += f" AND k.id IN ({', '.join([p] * len(ids))})"
                 params += ids
             if selection.start is not None:
@@ -137,11 +136,15 @@ class ExportService:
         """
         selection = selection or ExportSelection()
         if selection.kpis:
-            product = selection.products[0] if len(selection.products) == 1 else None
-            chosen = [self._kpis.resolve(ref, product) for ref in selection.kpis]
+            chosen = self._named_kpis(selection)
         elif selection.products:
             chosen = [k for ref in selection.products
                       for k in self._kpis.list(ref, include_archived=selection.include_archived)]
         else:
             chosen = self._kpis.list(include_archived=selection.include_archived)
         return [k.name for k in chosen if k.formula]
+
+    def _named_kpis(self, selection: ExportSelection) -> list[Any]:
+        """The KPIs ``selection.kpis`` names (within its product when it names exactly one)."""
+        product = selection.products[0] if len(selection.products) == 1 else None
+        return [self._kpis.resolve(ref, product) for ref in selection.kpis]
