@@ -546,29 +546,17 @@ class KpiPage(QWidget):
 
     def _edit_requested(self, row: ValueRow, column: str, value: Any) -> None:
         if column == "value":
-            text = str(value).strip()
-            if text == "":
-                command = SetValueCommand(
-                    self.ws,
-                    self._notify,
-                    self.kpi_id,
-                    row.period_start,
-                    None,
-                    segment=row.segment,
+            text = str(value).strip()  # an emptied cell deletes the value
+            command = SetValueCommand(
+                self.ws,
+                self._notify,
+                self.kpi_id,
+                row.period_start,
+                text or None,
+                segment=row.segment,
                 expected_version=row.version,
-                    text=self.tr("Delete value"),
-                )
-            else:
-                command = SetValueCommand(
-                    self.ws,
-                    self._notify,
-                    self.kpi_id,
-                    row.period_start,
-                    text,
-                    segment=row.segment,
-                expected_version=row.version,
-                    text=self.tr("Edit {p}").format(p=row.period_start),
-                )
+                text=self.tr("Edit {p}").format(p=row.period_start) if text else self.tr("Delete value"),
+            )
         else:
             if row.value is None:
                 return
