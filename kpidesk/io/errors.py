@@ -30,3 +30,8 @@ class FileProblem(KpideskError):
         self.kind = kind
         name = os.path.basename(self.path) or self.path
         super().__init__(f"Cannot import “{name}”: {problem}", details=details)
+
+    @classmethod
+    def undecompressable(cls, path: str | os.PathLike[str], part: str, exc: BaseException) -> FileProblem:
+        """A zip member that cannot be inflated: the file is damaged (truncated, corrupted)."""
+        return cls(path, f"the file is damaged: part {part!r} cannot be decompressed ({exc}).", kind="damaged")

@@ -96,11 +96,7 @@ def check_xml_parts(path: str) -> None:
                     kind="damaged",
                 ) from exc
             except ZIP_ERRORS as exc:
-                raise FileProblem(
-                    path,
-                    f"the file is damaged: part {info.filename!r} cannot be decompressed ({exc}).",
-                    kind="damaged",
-                ) from exc
+                raise FileProblem.undecompressable(path, info.filename, exc) from exc
             except DefusedXmlException as exc:
                 raise FileProblem(
                     path,

@@ -402,11 +402,7 @@ def _check_xml_prolog(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo
                     kind="xml_entities",
                 )
     except ZIP_ERRORS as exc:
-        raise FileProblem(
-            path,
-            f"the file is damaged: part {info.filename!r} cannot be decompressed ({exc}).",
-            kind="damaged",
-        ) from exc
+        raise FileProblem.undecompressable(path, info.filename, exc) from exc
     except RuntimeError as exc:  # zipfile raises RuntimeError for encrypted members
         raise FileProblem(
             path, "its contents are encrypted; remove the password and try again.", kind="encrypted"
